@@ -1,0 +1,594 @@
+/* cabutctl: the admin's tool. Thin: parse the arguments, call the modules. */
+#include "autoconf.h"
+#include "config.h"
+#include "util.h"
+#include "log.h"
+#include "store.h"
+#include "audit.h"
+#include "json.h"
+#include "states.h"
+#include "priv.h"
+
+#include <sys/stat.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define DEFAULT_CONFIG	SYSCONFDIR "/cabut/cabut.conf"
+
+struct ctl {
+	struct config	*cfg;
+	struct store	*store;
+	const char	*actor;		/* "admin:LOGIN" */
+};
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: cabutctl [-c FILE] COMMAND ...\n"
+	    "commands:\n"
+	    "  init\n"
+	    "  list [--state STATE] [--json]\n"
+	    "  show ID [--json]\n"
+	    "  log [--json] [--verify [--head SEQ:MAC]]\n");
+	exit(EXIT_USAGE);
+}
+
+/* Text output goes to a terminal: never pass control characters on. */
+static void
+print_safe(FILE *f, const char *s)
+{
+	const unsigned char	*p;
+
+	if (s == NULL) {
+		fputs("-", f);
+		return;
+	}
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
+}
+
+static void
+print_time(FILE *f, int64_t t)
+{
+	char	 ts[21];
+
+	if (t == 0) {
+		fputs("-", f);
+		return;
+	}
+	time_rfc3339((time_t)t, ts);
+	fputs(ts, f);
+}
+
+static int
+parse_id(const char *s, int64_t *id)
+{
+	char		*end;
+	long long	 v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v <= 0)
+		return -1;
+	*id = v;
+	return 0;
+}
+
+static void
+open_store(struct ctl *c, int flags)
+{
+	char	*err = NULL;
+
+	if (store_open(c->cfg->daemon.state_dir, flags, &c->store, &err) == -1) {
+		fprintf(stderr, "cabutctl: %s\n", err);
+		free(err);
+		exit(EXIT_CONFIG);
+	}
+}
+
+/* init: state directory, keys, database. Never overwrites anything. */
+static int
+make_key(const char *path, int *created, char **error_r)
+{
+	unsigned char	 key[STORE_KEY_LEN];
+	int		 r;
+
+	if (RAND_priv_bytes(key, sizeof(key)) != 1) {
+		*error_r = xasprintf("%s: no random bytes", path);
+		return -1;
+	}
+	r = file_create_excl(path, 0600, key, sizeof(key), error_r);
+	OPENSSL_cleanse(key, sizeof(key));
+	if (r == 0)
+		*created = 1;
+	return r == -1 ? -1 : 0;
+}
+
+static int
+cmd_init(struct ctl *c, int argc, char **argv)
+{
+	const char		*dir = c->cfg->daemon.state_dir;
+	struct audit_entry	 e;
+	struct stat		 sb;
+	char			*path, *err = NULL;
+	int			 created = 0, db_existed;
+	uid_t			 uid;
+	gid_t			 gid;
+
+	if (argc != 1)
+		usage();
+	if (mkdir(dir, 0700) == 0) {
+		created = 1;
+		printf("created %s\n", dir);
+	} else if (errno != EEXIST) {
+		fprintf(stderr, "cabutctl: cannot create the state directory %s: %s\n",
+		    dir, strerror(errno));
+		return EXIT_CONFIG;
+	}
+	if (stat(dir, &sb) == -1 || !S_ISDIR(sb.st_mode)) {
+		fprintf(stderr, "cabutctl: %s: not a directory\n", dir);
+		return EXIT_CONFIG;
+	}
+	if (geteuid() == 0) {
+		if (priv_lookup(c->cfg->daemon.user, &uid, &gid, &err) == -1)
+			goto fail;
+		if (created && chown(dir, uid, gid) == -1) {
+			err = xasprintf("chown %s: %s", dir, strerror(errno));
+			goto fail;
+		}
+		if (sb.st_uid != uid && !created) {
+			err = xasprintf("%s is owned by uid %lu, not by %s; "
+			    "fix it by hand (cabutctl init changes nothing that exists)",
+			    dir, (unsigned long)sb.st_uid, c->cfg->daemon.user);
+			goto fail;
+		}
+		/* Everything inside is made by the daemon's user. */
+		if (priv_drop(c->cfg->daemon.user, &err) == -1)
+			goto fail;
+	}
+	if (!created && (sb.st_mode & 077))
+		fprintf(stderr, "cabutctl: warning: %s has mode %04o; 0700 is "
+		    "expected (it holds keys and personal data)\n", dir,
+		    (unsigned)(sb.st_mode & 07777));
+
+	path = xasprintf("%s/%s", dir, STORE_AUDIT_KEY_NAME);
+	if (make_key(path, &created, &err) == -1) {
+		free(path);
+		goto fail;
+	}
+	free(path);
+	if (make_key(c->cfg->op.token_key_file, &created, &err) == -1)
+		goto fail;
+
+	path = xasprintf("%s/%s", dir, STORE_DB_NAME);
+	db_existed = access(path, F_OK) == 0;
+	free(path);
+	open_store(c, STORE_CREATE);
+	if (!db_existed) {
+		created = 1;
+		memset(&e, 0, sizeof(e));
+		e.event = "init";
+		e.actor = c->actor;
+		e.reason = "state directory initialised";
+		if (store_begin(c->store) == -1 || audit_append(c->store, &e) == -1 ||
+		    store_commit(c->store) == -1) {
+			err = xstrdup("cannot write the first audit entry");
+			goto fail;
+		}
+	}
+	printf(created ? "initialised %s\n" : "%s was already initialised; "
+	    "nothing changed\n", dir);
+	return 0;
+fail:
+	fprintf(stderr, "cabutctl: init: %s\n", err);
+	free(err);
+	return EXIT_CONFIG;
+}
+
+static void
+request_json(struct json *j, const struct store_request *r)
+{
+	json_key(j, "id");		json_int(j, r->id);
+	json_key(j, "state");		json_string(j, r->state);
+	json_key(j, "serial");		json_string(j, r->serial);
+	json_key(j, "issuer");		json_string(j, r->issuer);
+	json_key(j, "subject_dn");	json_string(j, r->subject_dn);
+	json_key(j, "reason");		json_string(j, r->reason);
+	json_key(j, "requester");	json_string(j, r->requester);
+	json_key(j, "authenticated_by");	json_string(j, r->authenticated_by);
+	json_key(j, "entered_by");	json_string(j, r->entered_by);
+	json_key(j, "joined_to");
+	if (r->joined_to)
+		json_int(j, r->joined_to);
+	else
+		json_null(j);
+	json_key(j, "approvals");	json_int(j, r->approvals);
+	json_key(j, "created");		json_time(j, r->created);
+	json_key(j, "updated");		json_time(j, r->updated);
+}
+
+static int
+list_json_cb(const struct store_request *r, void *arg)
+{
+	struct json	*j = arg;
+
+	json_object_begin(j);
+	request_json(j, r);
+	json_object_end(j);
+	return 0;
+}
+
+static int
+list_text_cb(const struct store_request *r, void *arg)
+{
+	printf("%-6" PRId64 " %-22s ", r->id, r->state);
+	print_safe(stdout, r->serial);
+	fputc(' ', stdout);
+	print_safe(stdout, r->reason);
+	fputc(' ', stdout);
+	print_safe(stdout, r->requester);
+	fputc(' ', stdout);
+	print_time(stdout, r->updated);
+	fputc('\n', stdout);
+	return 0;
+}
+
+static void
+emit_json(struct json *j)
+{
+	char	*text = json_finish(j);
+
+	fputs(text, stdout);
+	free(text);
+}
+
+static int
+cmd_list(struct ctl *c, int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "state", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char	*state = NULL;
+	struct json	 j;
+	int		 ch, as_json = 0, r;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			state = optarg;
+			break;
+		case 'j':
+			as_json = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (state != NULL && !state_valid(state)) {
+		fprintf(stderr, "cabutctl: unknown state '%s'\n", state);
+		return EXIT_USAGE;
+	}
+	open_store(c, 0);
+	if (as_json) {
+		json_init(&j, 1);
+		json_array_begin(&j);
+		r = store_request_foreach(c->store, state, list_json_cb, &j);
+		json_array_end(&j);
+		emit_json(&j);
+	} else
+		r = store_request_foreach(c->store, state, list_text_cb, NULL);
+	return r == 0 ? 0 : EXIT_SOFTWARE;
+}
+
+static int
+step_json_cb(const struct store_step *s, void *arg)
+{
+	struct json	*j = arg;
+
+	json_object_begin(j);
+	json_key(j, "step");	json_int(j, s->step);
+	json_key(j, "started");	json_time(j, s->started);
+	json_key(j, "ended");	json_time(j, s->ended);
+	json_key(j, "actor");	json_string(j, s->actor);
+	json_object_end(j);
+	return 0;
+}
+
+static int
+step_text_cb(const struct store_step *s, void *arg)
+{
+	printf("  step %d  ", s->step);
+	print_time(stdout, s->started);
+	fputs(" .. ", stdout);
+	print_time(stdout, s->ended);
+	fputs("  ", stdout);
+	print_safe(stdout, s->actor);
+	fputc('\n', stdout);
+	return 0;
+}
+
+static void
+entry_json(struct json *j, const struct audit_entry *e)
+{
+	json_object_begin(j);
+	json_key(j, "seq");		json_int(j, e->seq);
+	json_key(j, "at");		json_time(j, e->at);
+	json_key(j, "request");
+	if (e->request_id)
+		json_int(j, e->request_id);
+	else
+		json_null(j);
+	json_key(j, "event");		json_string(j, e->event);
+	json_key(j, "from");		json_string(j, e->from_state);
+	json_key(j, "to");		json_string(j, e->to_state);
+	json_key(j, "actor");		json_string(j, e->actor);
+	json_key(j, "reason");		json_string(j, e->reason);
+	json_key(j, "data_hash");	json_string(j, e->data_hash);
+	json_key(j, "mac");		json_string(j, e->mac);
+	json_object_end(j);
+}
+
+static int
+entry_json_cb(const struct audit_entry *e, void *arg)
+{
+	entry_json(arg, e);
+	return 0;
+}
+
+static int
+entry_text_cb(const struct audit_entry *e, void *arg)
+{
+	printf("%-6" PRId64 " ", e->seq);
+	print_time(stdout, e->at);
+	if (e->request_id)
+		printf(" #%" PRId64, e->request_id);
+	else
+		fputs(" -", stdout);
+	fputc(' ', stdout);
+	print_safe(stdout, e->event);
+	if (e->from_state != NULL || e->to_state != NULL) {
+		fputc(' ', stdout);
+		print_safe(stdout, e->from_state);
+		fputs(" -> ", stdout);
+		print_safe(stdout, e->to_state);
+	}
+	fputs(" by ", stdout);
+	print_safe(stdout, e->actor);
+	if (e->reason != NULL) {
+		fputs(": ", stdout);
+		print_safe(stdout, e->reason);
+	}
+	fputc('\n', stdout);
+	return 0;
+}
+
+static int
+cmd_show(struct ctl *c, int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct store_request	 r;
+	struct json		 j;
+	int64_t			 id;
+	int			 ch, as_json = 0, found;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'j')
+			usage();
+		as_json = 1;
+	}
+	if (optind != argc - 1 || parse_id(argv[optind], &id) == -1)
+		usage();
+	open_store(c, 0);
+	if ((found = store_request_get(c->store, id, &r)) != 0) {
+		if (found == 1)
+			fprintf(stderr, "cabutctl: no request %" PRId64 "\n", id);
+		return found == 1 ? 1 : EXIT_SOFTWARE;
+	}
+	if (as_json) {
+		json_init(&j, 1);
+		json_object_begin(&j);
+		request_json(&j, &r);
+		json_key(&j, "steps");
+		json_array_begin(&j);
+		store_step_foreach(c->store, id, step_json_cb, &j);
+		json_array_end(&j);
+		json_key(&j, "history");
+		json_array_begin(&j);
+		audit_foreach(c->store, id, entry_json_cb, &j);
+		json_array_end(&j);
+		json_object_end(&j);
+		emit_json(&j);
+	} else {
+		printf("request %" PRId64 ": %s\n", r.id, r.state);
+		fputs("  serial     ", stdout); print_safe(stdout, r.serial);
+		fputs("\n  issuer     ", stdout); print_safe(stdout, r.issuer);
+		fputs("\n  subject    ", stdout); print_safe(stdout, r.subject_dn);
+		fputs("\n  reason     ", stdout); print_safe(stdout, r.reason);
+		fputs("\n  requester  ", stdout); print_safe(stdout, r.requester);
+		fputs("\n  authenticated by ", stdout);
+		print_safe(stdout, r.authenticated_by);
+		printf("\n  approvals  %d\n  created    ", r.approvals);
+		print_time(stdout, r.created);
+		fputs("\n  updated    ", stdout);
+		print_time(stdout, r.updated);
+		fputs("\nSOP steps:\n", stdout);
+		store_step_foreach(c->store, id, step_text_cb, NULL);
+		fputs("history:\n", stdout);
+		audit_foreach(c->store, id, entry_text_cb, NULL);
+	}
+	store_request_clear(&r);
+	return 0;
+}
+
+static int
+cmd_log(struct ctl *c, int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "verify", no_argument, NULL, 'v' },
+		{ "head", required_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct audit_head	 anchor, head, *ap = NULL;
+	struct json		 j;
+	const char		*head_arg = NULL;
+	char			*why = NULL, *err = NULL;
+	int64_t			 bad;
+	int			 ch, as_json = 0, verify = 0, r;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			as_json = 1;
+			break;
+		case 'v':
+			verify = 1;
+			break;
+		case 'h':
+			head_arg = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || (head_arg != NULL && !verify))
+		usage();
+	if (head_arg != NULL) {
+		if (audit_head_parse(head_arg, &anchor) == -1) {
+			fprintf(stderr, "cabutctl: --head: expected SEQ:MAC as "
+			    "logged by cabutd\n");
+			return EXIT_USAGE;
+		}
+		ap = &anchor;
+	}
+	open_store(c, 0);
+	if (!verify) {
+		if (as_json) {
+			json_init(&j, 1);
+			json_array_begin(&j);
+			r = audit_foreach(c->store, 0, entry_json_cb, &j);
+			json_array_end(&j);
+			emit_json(&j);
+		} else
+			r = audit_foreach(c->store, 0, entry_text_cb, NULL);
+		return r == 0 ? 0 : EXIT_SOFTWARE;
+	}
+
+	/* Without --head, the last head cabutd logged (kept in audit.head). */
+	if (ap == NULL) {
+		r = audit_head_read_file(c->cfg->daemon.state_dir, &anchor, &err);
+		if (r == -1) {
+			fprintf(stderr, "cabutctl: %s\n", err);
+			free(err);
+			return 1;
+		}
+		if (r == 0)
+			ap = &anchor;
+	}
+	r = audit_verify(c->store, ap, &bad, &why);
+	if (r == -1) {
+		fprintf(stderr, "cabutctl: log --verify: %s\n", why);
+		free(why);
+		return EXIT_SOFTWARE;
+	}
+	if (r == 1) {
+		printf("audit log BROKEN at entry %" PRId64 ": %s\n", bad, why);
+		free(why);
+		return 1;
+	}
+	if (audit_head(c->store, &head) == -1)
+		return EXIT_SOFTWARE;
+	printf("audit log intact: %" PRId64 " entries, head %" PRId64 ":%s",
+	    head.seq, head.seq, head.mac);
+	if (ap != NULL)
+		printf(" (checked against the head %" PRId64 ":%.16s... logged "
+		    "earlier)", ap->seq, ap->mac);
+	fputc('\n', stdout);
+	return 0;
+}
+
+static const struct {
+	const char	*name;
+	int		 (*fn)(struct ctl *, int, char **);
+	int		 writes;	/* does its file work as daemon.user */
+} commands[] = {
+	{ "init", cmd_init, 0 },	/* drops by itself, after mkdir */
+	{ "list", cmd_list, 1 },
+	{ "show", cmd_show, 1 },
+	{ "log", cmd_log, 1 },
+};
+
+int
+main(int argc, char **argv)
+{
+	struct ctl	 c;
+	const char	*conffile = DEFAULT_CONFIG, *login;
+	char		*errors = NULL, *err = NULL, *actor;
+	size_t		 i;
+	int		 ch, ret;
+
+	log_init("cabutctl", 1);
+	while ((ch = getopt(argc, argv, "+c:")) != -1) {
+		switch (ch) {
+		case 'c':
+			conffile = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[0], commands[i].name) == 0)
+			break;
+	if (i == sizeof(commands) / sizeof(commands[0])) {
+		fprintf(stderr, "cabutctl: unknown command '%s'\n", argv[0]);
+		usage();
+	}
+
+	memset(&c, 0, sizeof(c));
+	if ((c.cfg = config_load(conffile, &errors)) == NULL) {
+		fprintf(stderr, "%s\n", errors);
+		free(errors);
+		return EXIT_CONFIG;
+	}
+	if ((login = getenv("SUDO_USER")) == NULL && (login = getlogin()) == NULL)
+		login = getenv("USER");
+	actor = xasprintf("admin:%s", login ? login : "unknown");
+	c.actor = actor;
+	if (commands[i].writes && priv_drop(c.cfg->daemon.user, &err) == -1) {
+		fprintf(stderr, "cabutctl: %s\n", err);
+		free(err);
+		ret = EXIT_CONFIG;
+		goto out;
+	}
+	optind = 0;	/* each command parses its own options from argv[0] on */
+	ret = commands[i].fn(&c, argc, argv);
+out:
+	store_close(&c.store);
+	config_free(&c.cfg);
+	free(actor);
+	return ret;
+}

@@ -1,0 +1,289 @@
+/*
+ * cabutd: the daemon. One cycle = intake (mail in, parse, classify,
+ * decide, commit) -> timers -> revocations -> outbox (mail out); between
+ * cycles it waits for mail, a signal or the poll interval.
+ */
+#include "autoconf.h"
+#include "config.h"
+#include "util.h"
+#include "log.h"
+#include "store.h"
+#include "audit.h"
+#include "priv.h"
+#include "crashpoint.h"
+
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define DEFAULT_CONFIG		SYSCONFDIR "/cabut/cabut.conf"
+#define HEAD_LOG_INTERVAL	(24 * 60 * 60)	/* audit head to syslog daily */
+
+struct daemon {
+	struct config	*cfg;
+	struct store	*store;
+	const char	*conffile;
+	int		 lock_fd;
+	int		 once;
+	int64_t		 head_logged;	/* when the audit head was last published */
+};
+
+static int		 sigpipe_fds[2] = { -1, -1 };
+static volatile sig_atomic_t	 got_stop, got_hup;
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: cabutd [-c FILE] [-f] [--once] [--check-config] [-V]\n");
+	exit(EXIT_USAGE);
+}
+
+static void
+on_signal(int sig)
+{
+	int	 saved = errno;
+	char	 c = (char)sig;
+
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_stop = 1;
+	(void)!write(sigpipe_fds[1], &c, 1);
+	errno = saved;
+}
+
+static void
+signals_setup(void)
+{
+	struct sigaction	 sa;
+
+	if (pipe2(sigpipe_fds, O_CLOEXEC | O_NONBLOCK) == -1)
+		fatal("pipe2");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+static void
+drain_sigpipe(void)
+{
+	char	 buf[64];
+
+	while (read(sigpipe_fds[0], buf, sizeof(buf)) > 0)
+		;
+}
+
+static struct config *
+load_config(const char *path)
+{
+	struct config	*cfg;
+	char		*errors = NULL;
+
+	if ((cfg = config_load(path, &errors)) == NULL) {
+		fprintf(stderr, "%s\n", errors);
+		free(errors);
+	}
+	return cfg;
+}
+
+/* SIGHUP: a new configuration replaces the old one only when it is clean. */
+static void
+reload(struct daemon *d)
+{
+	struct config	*cfg;
+	char		*errors = NULL, *line, *save = NULL;
+
+	if ((cfg = config_load(d->conffile, &errors)) == NULL) {
+		for (line = strtok_r(errors, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save))
+			log_warnx("%s", line);
+		log_warnx("%s: new configuration refused; keeping the old one",
+		    d->conffile);
+		free(errors);
+		return;
+	}
+	if (strcmp(cfg->daemon.state_dir, d->cfg->daemon.state_dir) != 0 ||
+	    strcmp(cfg->daemon.user, d->cfg->daemon.user) != 0) {
+		log_warnx("%s: [daemon] state_dir and user take effect only at "
+		    "restart; keeping the old configuration", d->conffile);
+		config_free(&cfg);
+		return;
+	}
+	config_free(&d->cfg);
+	d->cfg = cfg;
+	log_info("configuration reloaded from %s", d->conffile);
+}
+
+static void
+daemon_event(struct daemon *d, const char *event, const char *reason)
+{
+	struct audit_entry	 e;
+
+	memset(&e, 0, sizeof(e));
+	e.event = event;
+	e.actor = "system";
+	e.reason = reason;
+	if (store_begin(d->store) == -1 || audit_append(d->store, &e) == -1 ||
+	    store_commit(d->store) == -1) {
+		store_rollback(d->store);
+		log_warnx("cannot record %s in the audit log", event);
+	}
+}
+
+/* One full cycle. Each stage commits its own work, so a stop between two
+ * stages loses nothing. */
+static void
+cycle(struct daemon *d)
+{
+	int64_t	 t = (int64_t)now();
+
+	crashpoint("cycle_start");
+	if (!d->once && t - d->head_logged >= HEAD_LOG_INTERVAL) {
+		audit_head_publish(d->store);
+		d->head_logged = t;
+	}
+}
+
+/* Wait for a signal or the poll interval. */
+static void
+wait_next(struct daemon *d)
+{
+	struct pollfd	 pfd;
+	int64_t		 ms = d->cfg->daemon.poll_interval * 1000;
+
+	pfd.fd = sigpipe_fds[0];
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, ms > INT32_MAX ? INT32_MAX : (int)ms) == -1 &&
+	    errno != EINTR)
+		log_warn("poll");
+	drain_sigpipe();
+}
+
+static int
+open_state(struct daemon *d)
+{
+	struct stat	 sb;
+	char		*err = NULL;
+	int		 r;
+
+	if (stat(d->cfg->daemon.state_dir, &sb) == -1) {
+		fprintf(stderr, "cabutd: state directory %s: %s (run cabutctl init)\n",
+		    d->cfg->daemon.state_dir, strerror(errno));
+		return EXIT_CONFIG;
+	}
+	if ((r = store_lock(d->cfg->daemon.state_dir, &d->lock_fd, &err)) != 0) {
+		fprintf(stderr, "cabutd: %s\n", err);
+		free(err);
+		return r == 1 ? EXIT_TEMPFAIL : EXIT_CONFIG;
+	}
+	if (priv_drop(d->cfg->daemon.user, &err) == -1) {
+		fprintf(stderr, "cabutd: %s\n", err);
+		free(err);
+		return EXIT_CONFIG;
+	}
+	if (store_open(d->cfg->daemon.state_dir, 0, &d->store, &err) == -1) {
+		fprintf(stderr, "cabutd: %s\n", err);
+		free(err);
+		return EXIT_CONFIG;
+	}
+	if (!d->store->have_audit_key) {
+		fprintf(stderr, "cabutd: %s: no audit key (run cabutctl init)\n",
+		    d->cfg->daemon.state_dir);
+		return EXIT_CONFIG;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "once", no_argument, NULL, 'o' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct daemon	 d;
+	int		 ch, foreground = 0, check = 0, ret;
+
+	memset(&d, 0, sizeof(d));
+	d.conffile = DEFAULT_CONFIG;
+	d.lock_fd = -1;
+	while ((ch = getopt_long(argc, argv, "c:fV", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			d.conffile = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 'o':
+			d.once = 1;
+			break;
+		case 'C':
+			check = 1;
+			break;
+		case 'V':
+			printf("cabutd %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	if ((d.cfg = load_config(d.conffile)) == NULL)
+		return EXIT_CONFIG;
+	if (check) {
+		printf("%s: configuration OK\n", d.conffile);
+		config_free(&d.cfg);
+		return 0;
+	}
+	/* --once is a command run by hand or by cron: it talks to stderr. */
+	log_init("cabutd", foreground || d.once);
+	signals_setup();
+	if ((ret = open_state(&d)) != 0)
+		goto out;
+
+	if (d.once) {
+		cycle(&d);
+		goto out;
+	}
+	log_info("started (state %s, poll every %llds)", d.cfg->daemon.state_dir,
+	    (long long)d.cfg->daemon.poll_interval);
+	daemon_event(&d, "daemon-start", PACKAGE_VERSION);
+	while (!got_stop) {
+		cycle(&d);
+		if (got_stop)
+			break;
+		wait_next(&d);
+		if (got_hup) {
+			got_hup = 0;
+			reload(&d);
+		}
+	}
+	daemon_event(&d, "daemon-stop", "signal");
+	audit_head_publish(d.store);
+	log_info("stopped");
+out:
+	store_close(&d.store);
+	config_free(&d.cfg);
+	if (d.lock_fd != -1)
+		close(d.lock_fd);
+	return ret;
+}

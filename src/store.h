@@ -1,0 +1,88 @@
+/* The state store: sqlite3 at STATE_DIR/cabut.db (WAL), its schema and
+ * migrations, transactions, and the lock that lets one cabutd work on a
+ * state directory. Every statement is prepared with bound parameters. */
+#ifndef CABUT_STORE_H
+#define CABUT_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#define STORE_DB_NAME		"cabut.db"
+#define STORE_LOCK_NAME		"cabutd.lock"
+#define STORE_AUDIT_KEY_NAME	"audit.key"
+#define STORE_AUDIT_HEAD_NAME	"audit.head"
+#define STORE_KEY_LEN		32
+#define STORE_SCHEMA_VERSION	1
+#define STORE_APPLICATION_ID	0x43425554	/* "CBUT" */
+
+struct store {
+	sqlite3		*db;
+	char		*state_dir;	/* owned */
+	unsigned char	 audit_key[STORE_KEY_LEN];
+	int		 have_audit_key;
+};
+
+enum store_open_flags {
+	STORE_CREATE = 1 << 0,	/* cabutctl init: create the database when absent */
+};
+
+/* Open (and migrate) the database. A missing database is an error unless
+ * STORE_CREATE; a database that is not cabut's, is corrupt, or has a newer
+ * schema is refused and left as it is. */
+int	 store_open(const char *state_dir, int flags, struct store **, char **error_r);
+void	 store_close(struct store **);
+
+/* Take the daemon's lock on state_dir: 0 taken (*fd_r kept open for the
+ * life of the process), 1 another process holds it, -1 error. */
+int	 store_lock(const char *state_dir, int *fd_r, char **error_r);
+
+/* Transactions: BEGIN IMMEDIATE ... COMMIT; -1 on error (logged). */
+int	 store_begin(struct store *);
+int	 store_commit(struct store *);
+void	 store_rollback(struct store *);
+
+/* Prepare a statement; fatal on a programming error in the SQL text. */
+sqlite3_stmt	*store_prepare(struct store *, const char *sql);
+/* sqlite3 text column as a C string, "" never NULL unless the value is NULL. */
+const char	*store_col_text(sqlite3_stmt *, int col);
+
+/* The request rows that cabutctl list/show print. */
+struct store_request {
+	int64_t	 id;
+	char	 state[32];
+	char	*serial;
+	char	*issuer;
+	char	*subject_dn;
+	char	*reason;
+	char	*requester;
+	char	*authenticated_by;
+	char	*entered_by;
+	int64_t	 joined_to;
+	int	 approvals;
+	int64_t	 created;
+	int64_t	 updated;
+};
+void	 store_request_clear(struct store_request *);
+/* Calls cb for each request, newest first; state NULL for all. */
+int	 store_request_foreach(struct store *, const char *state,
+	    int (*cb)(const struct store_request *, void *), void *arg);
+/* 0 found, 1 no such request, -1 error. */
+int	 store_request_get(struct store *, int64_t id, struct store_request *);
+
+/* The SOP steps (1-9) of a request with their start and end times. */
+struct store_step {
+	int	 step;
+	int64_t	 started;
+	int64_t	 ended;
+	char	*actor;
+};
+int	 store_step_foreach(struct store *, int64_t request_id,
+	    int (*cb)(const struct store_step *, void *), void *arg);
+
+/* A small key/value table for counters (CRL number, head logging). */
+int	 store_kv_get(struct store *, const char *key, int64_t *value_r);	/* 1 absent */
+int	 store_kv_set(struct store *, const char *key, int64_t value);
+
+#endif

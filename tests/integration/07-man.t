@@ -1,0 +1,28 @@
+#!/bin/bash
+# The man pages are clean mdoc (mandoc -Tlint) and name every option the
+# programs accept.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/tap.sh"
+MANDOC=${MANDOC:-$(command -v mandoc)}
+[ -n "$MANDOC" ] || skip_all "mandoc is not installed"
+
+for page in cabutd.8 cabutctl.8 cabut.conf.5; do
+	out=$("$MANDOC" -Tlint -W warning "$top_srcdir/man/$page" 2>&1); rc=$?
+	is "$page is clean under mandoc -Tlint" "$rc:$out" "0:"
+done
+
+text=$("$MANDOC" -Tascii "$top_srcdir/man/cabutd.8" | col -b)
+for opt in -c -f --once --check-config -V SIGHUP; do
+	like "cabutd(8) documents $opt" "$text" "$opt"
+done
+text=$("$MANDOC" -Tascii "$top_srcdir/man/cabutctl.8" | col -b)
+for cmd in init list show log --verify --head --json; do
+	like "cabutctl(8) documents $cmd" "$text" "$cmd"
+done
+text=$("$MANDOC" -Tascii "$top_srcdir/man/cabut.conf.5" | col -b)
+for key in state_dir poll_interval retention password_file processed_folder \
+	approvals_required token_key_file require_smime quarantine_max \
+	confirm_requester trusted_authserv_id crl_days crl_grace verify_crl_url; do
+	like "cabut.conf(5) documents $key" "$text" "$key"
+done
+
+done_testing
