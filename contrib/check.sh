@@ -12,28 +12,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$top/build-check}
 jobs=${JOBS:-$(nproc)}
 
-packages=(build-essential autoconf automake libtool pkg-config dpkg-dev
-	libetpan-dev libcurl4-gnutls-dev libsqlite3-dev sqlite3 libssl-dev
-	libmagic-dev libcmocka-dev dovecot-imapd dovecot-lmtpd python3-aiosmtpd
-	openssl curl mandoc bsdextrautils procps iproute2)
-
-missing=()
-for p in "${packages[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-		missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	echo "check.sh: installing ${missing[*]}"
-	if [ "$(id -u)" -ne 0 ]; then
-		sudo=sudo
-	else
-		sudo=
-	fi
-	# Dovecot's packages try to start the service: not here.
-	export DEBIAN_FRONTEND=noninteractive
-	$sudo apt-get update -qq
-	$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+bash "$top/contrib/install-deps.sh"
 
 cd "$top"
 autoreconf -fi

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -541,12 +542,14 @@ int
 main(int argc, char **argv)
 {
 	struct ctl	 c;
+	struct passwd	*pw;
 	const char	*conffile = DEFAULT_CONFIG, *login;
 	char		*errors = NULL, *err = NULL, *actor;
 	size_t		 i;
 	int		 ch, ret;
 
 	log_init("cabutctl", 1);
+	umask(077);	/* the state directory holds keys and personal data */
 	while ((ch = getopt(argc, argv, "+c:")) != -1) {
 		switch (ch) {
 		case 'c':
@@ -574,8 +577,10 @@ main(int argc, char **argv)
 		free(errors);
 		return EXIT_CONFIG;
 	}
-	if ((login = getenv("SUDO_USER")) == NULL && (login = getlogin()) == NULL)
-		login = getenv("USER");
+	/* Who acts: the sudo user, else the login name, else the account. */
+	if ((login = getenv("SUDO_USER")) == NULL && (login = getlogin()) == NULL &&
+	    (pw = getpwuid(getuid())) != NULL)
+		login = pw->pw_name;
 	actor = xasprintf("admin:%s", login ? login : "unknown");
 	c.actor = actor;
 	if (commands[i].writes && priv_drop(c.cfg->daemon.user, &err) == -1) {

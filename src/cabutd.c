@@ -220,6 +220,7 @@ main(int argc, char **argv)
 	struct daemon	 d;
 	int		 ch, foreground = 0, check = 0, ret;
 
+	umask(077);	/* the state directory holds keys and personal data */
 	memset(&d, 0, sizeof(d));
 	d.conffile = DEFAULT_CONFIG;
 	d.lock_fd = -1;

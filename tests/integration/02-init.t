@@ -20,6 +20,7 @@ is "token.key is 0600" "$(mode "$state/token.key")" 600
 is "the keys are 32 random bytes" "$(stat -c %s "$state/audit.key"):$(stat -c %s "$state/token.key")" "32:32"
 isnt "the two keys differ" "$(sha256sum <"$state/audit.key")" "$(sha256sum <"$state/token.key")"
 is "the database is owned by the daemon's user" "$(stat -c %U "$state/cabut.db")" "$(cabut_user)"
+is "the database is 0600 (personal data)" "$(mode "$state/cabut.db")" 600
 like "the audit log has the init entry" "$("$CABUTCTL" -c "$conf" log)" "^1 .* init by admin:"
 
 before=$(sums)
