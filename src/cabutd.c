@@ -255,8 +255,9 @@ main(int argc, char **argv)
 		config_free(&d.cfg);
 		return 0;
 	}
-	/* --once is a command run by hand or by cron: it talks to stderr. */
-	log_init("cabutd", foreground || d.once);
+	/* Until the daemon detaches, problems go to stderr; --once is run by
+	 * hand or by cron and keeps talking to stderr. */
+	log_init("cabutd", 1);
 	signals_setup();
 	if ((ret = open_state(&d)) != 0)
 		goto out;
@@ -265,6 +266,15 @@ main(int argc, char **argv)
 		cycle(&d);
 		goto out;
 	}
+	/* Errors up to here went to stderr; now detach unless -f. The lock's
+	 * file description passes to the child with the descriptor. */
+	if (!foreground && daemon(0, 0) == -1) {
+		log_warn("daemon");
+		ret = EXIT_SOFTWARE;
+		goto out;
+	}
+	if (!foreground)
+		log_init("cabutd", 0);
 	log_info("started (state %s, poll every %llds)", d.cfg->daemon.state_dir,
 	    (long long)d.cfg->daemon.poll_interval);
 	daemon_event(&d, "daemon-start", PACKAGE_VERSION);

@@ -43,4 +43,15 @@ kill -KILL "$CABUTD_PID"; wait "$CABUTD_PID" 2>/dev/null
 rc=$(exit_code "$CABUTD" --once -c "$conf")
 is "after kill -9 the state directory is free again" "$rc" 0
 
+# Without -f it detaches: the command returns 0 and the daemon works on.
+rc=$(exit_code "$CABUTD" -c "$conf")
+is "without -f cabutd detaches and exits 0" "$rc" 0
+bgpid=$(pgrep -f -x "$CABUTD -c $conf" | head -1)
+harness_on_exit '[ -n "$bgpid" ] && kill -KILL "$bgpid" 2>/dev/null'
+isnt "the detached daemon runs" "${bgpid:-none}" none
+rc=$(exit_code "$CABUTD" --once -c "$conf")
+is "and holds the lock (--once exits 75)" "$rc" 75
+kill -TERM "$bgpid"
+ok "SIGTERM stops the detached daemon" wait_for 10 eval '! kill -0 "$bgpid" 2>/dev/null || [ "$(ps -o stat= -p "$bgpid")" = Z ]'
+
 done_testing
