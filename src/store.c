@@ -76,13 +76,20 @@ static const char *const migrations[] = {
 	"  body_hash BLOB NOT NULL,"
 	"  size INTEGER NOT NULL,"
 	"  sender TEXT,"
-	"  kind TEXT NOT NULL,"			/* request, reply, automatic, quarantined, ... */
+	"  subject TEXT,"
+	"  kind TEXT NOT NULL,"			/* request, reply, automatic, quarantined, oversize, duplicate */
+	"  why TEXT,"				/* the rule that classified it */
+	"  tokens TEXT,"			/* tokens found, space separated */
+	"  duplicate_of INTEGER REFERENCES messages(id),"
 	"  request_id INTEGER REFERENCES requests(id),"
 	"  received INTEGER NOT NULL,"
 	"  flagged INTEGER NOT NULL DEFAULT 0,"	/* \\Seen set / moved on the server */
 	"  UNIQUE (mailbox, uidvalidity, uid)"
 	");"
-	"CREATE UNIQUE INDEX messages_content ON messages(coalesce(message_id, ''), body_hash);"
+	/* The same mail delivered twice is one message (Message-ID + body). */
+	"CREATE UNIQUE INDEX messages_content ON messages(coalesce(message_id, ''), body_hash)"
+	"  WHERE kind <> 'duplicate';"
+	"CREATE INDEX messages_unflagged ON messages(flagged) WHERE flagged = 0;"
 	"CREATE TABLE quarantine ("
 	"  id INTEGER PRIMARY KEY,"
 	"  message_id INTEGER NOT NULL REFERENCES messages(id),"
