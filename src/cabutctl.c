@@ -8,6 +8,10 @@
 #include "json.h"
 #include "states.h"
 #include "priv.h"
+#include "intake.h"
+#include "process.h"
+#include "registry.h"
+#include "request.h"
 
 #include <sys/stat.h>
 #include <errno.h>
@@ -42,7 +46,11 @@ usage(void)
 	    "  init\n"
 	    "  list [--state STATE] [--json]\n"
 	    "  show ID [--json]\n"
-	    "  log [--json] [--verify [--head SEQ:MAC]]\n");
+	    "  log [--json] [--verify [--head SEQ:MAC]]\n"
+	    "  quarantine [--json]\n"
+	    "  reprocess ID\n"
+	    "  registry import FILE.pem ... [--username NAME]\n"
+	    "  registry show SERIAL [--json]\n");
 	exit(EXIT_USAGE);
 }
 
@@ -527,6 +535,207 @@ cmd_log(struct ctl *c, int argc, char **argv)
 	return 0;
 }
 
+static int
+quarantine_json_cb(const struct store_quarantine *q, void *arg)
+{
+	struct json	*j = arg;
+
+	json_object_begin(j);
+	json_key(j, "id");		json_int(j, q->id);
+	json_key(j, "message");		json_int(j, q->message_id);
+	json_key(j, "created");		json_time(j, q->created);
+	json_key(j, "sender");		json_string(j, q->sender);
+	json_key(j, "subject");		json_string(j, q->subject);
+	json_key(j, "size");		json_int(j, q->size);
+	json_key(j, "body_kept");	json_bool(j, q->body_kept);
+	json_key(j, "reason");		json_string(j, q->reason);
+	json_object_end(j);
+	return 0;
+}
+
+static int
+quarantine_text_cb(const struct store_quarantine *q, void *arg)
+{
+	printf("%-6" PRId64 " ", q->id);
+	print_time(stdout, q->created);
+	printf(" %8" PRId64 "%s ", q->size, q->body_kept ? " " : "*");
+	print_safe(stdout, q->sender);
+	fputs(" \"", stdout);
+	print_safe(stdout, q->subject);
+	fputs("\": ", stdout);
+	print_safe(stdout, q->reason);
+	fputc('\n', stdout);
+	return 0;
+}
+
+static int
+cmd_quarantine(struct ctl *c, int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct json	 j;
+	int		 ch, as_json = 0, r;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'j')
+			usage();
+		as_json = 1;
+	}
+	if (optind != argc)
+		usage();
+	open_store(c, 0);
+	if (as_json) {
+		json_init(&j, 1);
+		json_array_begin(&j);
+		r = store_quarantine_foreach(c->store, quarantine_json_cb, &j);
+		json_array_end(&j);
+		emit_json(&j);
+	} else
+		r = store_quarantine_foreach(c->store, quarantine_text_cb, NULL);
+	return r == 0 ? 0 : EXIT_SOFTWARE;
+}
+
+static int
+cmd_reprocess(struct ctl *c, int argc, char **argv)
+{
+	struct intake_result	 res;
+	struct process_ctx	 pc;
+	char			*why = NULL;
+	int64_t			 id;
+	int			 r;
+
+	if (argc != 2 || parse_id(argv[1], &id) == -1)
+		usage();
+	open_store(c, 0);
+	if (process_init(&pc, c->cfg, c->store, &why) == -1) {
+		fprintf(stderr, "cabutctl: %s\n", why);
+		free(why);
+		return EXIT_CONFIG;
+	}
+	r = intake_reprocess(&pc, id, c->actor, &res, &why);
+	process_free(&pc);
+	if (r == 0) {
+		printf("quarantined mail %" PRId64 " processed again: %s\n", id,
+		    res.kind);
+		return 0;
+	}
+	fprintf(stderr, "cabutctl: reprocess %" PRId64 ": %s\n", id,
+	    why ? why : "store error");
+	free(why);
+	return r == 1 ? 1 : EXIT_SOFTWARE;
+}
+
+static void
+cert_json(struct json *j, const struct registry_cert *rc)
+{
+	json_object_begin(j);
+	json_key(j, "issuer");		json_string(j, rc->issuer);
+	json_key(j, "serial");		json_string(j, rc->serial);
+	json_key(j, "subject_dn");	json_string(j, rc->subject_dn);
+	json_key(j, "email");		json_string(j, rc->email);
+	json_key(j, "username");	json_string(j, rc->username);
+	json_key(j, "not_before");	json_time(j, rc->not_before);
+	json_key(j, "not_after");	json_time(j, rc->not_after);
+	json_key(j, "revoked");		json_time(j, rc->revoked);
+	json_object_end(j);
+}
+
+static int
+cert_json_cb(const struct registry_cert *rc, void *arg)
+{
+	cert_json(arg, rc);
+	return 0;
+}
+
+static int
+cert_text_cb(const struct registry_cert *rc, void *arg)
+{
+	fputs("serial     ", stdout); print_safe(stdout, rc->serial);
+	fputs("\nissuer     ", stdout); print_safe(stdout, rc->issuer);
+	fputs("\nsubject    ", stdout); print_safe(stdout, rc->subject_dn);
+	fputs("\nemail      ", stdout); print_safe(stdout, rc->email);
+	fputs("\nusername   ", stdout); print_safe(stdout, rc->username);
+	fputs("\nvalid      ", stdout); print_time(stdout, rc->not_before);
+	fputs(" .. ", stdout); print_time(stdout, rc->not_after);
+	fputs("\nrevoked    ", stdout); print_time(stdout, rc->revoked);
+	fputs("\n\n", stdout);
+	return 0;
+}
+
+static int
+cmd_registry(struct ctl *c, int argc, char **argv)
+{
+	static const struct option	 iopts[] = {
+		{ "username", required_argument, NULL, 'u' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char	*username = NULL;
+	struct json	 j;
+	char		*err = NULL, *serial = NULL;
+	int		 ch, i, n, total = 0, as_json = 0, r;
+
+	if (argc < 2)
+		usage();
+	argc--;
+	argv++;
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "", iopts, NULL)) != -1) {
+		switch (ch) {
+		case 'u':
+			username = optarg;
+			break;
+		case 'j':
+			as_json = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (strcmp(argv[0], "import") == 0) {
+		if (optind >= argc || as_json)
+			usage();
+		open_store(c, 0);
+		for (i = optind; i < argc; i++) {
+			if (registry_import_pem(c->store, argv[i], username, &n,
+			    &err) == -1) {
+				fprintf(stderr, "cabutctl: registry import: %s\n", err);
+				free(err);
+				return 1;
+			}
+			total += n;
+		}
+		printf("imported %d certificate(s)\n", total);
+		return 0;
+	}
+	if (strcmp(argv[0], "show") == 0) {
+		if (optind != argc - 1 || username != NULL)
+			usage();
+		if (request_serial_normalise(argv[optind], &serial) == -1) {
+			fprintf(stderr, "cabutctl: '%s' is not a serial number\n",
+			    argv[optind]);
+			return EXIT_USAGE;
+		}
+		open_store(c, 0);
+		if (as_json) {
+			json_init(&j, 1);
+			json_array_begin(&j);
+			r = registry_foreach_serial(c->store, serial, cert_json_cb, &j);
+			json_array_end(&j);
+			emit_json(&j);
+		} else
+			r = registry_foreach_serial(c->store, serial, cert_text_cb, NULL);
+		free(serial);
+		if (r == 0)
+			fprintf(stderr, "cabutctl: no certificate with serial %s\n",
+			    argv[optind]);
+		return r > 0 ? 0 : r == 0 ? 1 : EXIT_SOFTWARE;
+	}
+	usage();
+}
+
 static const struct {
 	const char	*name;
 	int		 (*fn)(struct ctl *, int, char **);
@@ -536,6 +745,9 @@ static const struct {
 	{ "list", cmd_list, 1 },
 	{ "show", cmd_show, 1 },
 	{ "log", cmd_log, 1 },
+	{ "quarantine", cmd_quarantine, 1 },
+	{ "reprocess", cmd_reprocess, 1 },
+	{ "registry", cmd_registry, 1 },
 };
 
 int

@@ -11,6 +11,10 @@
 #include "audit.h"
 #include "priv.h"
 #include "crashpoint.h"
+#include "intake.h"
+#include "process.h"
+#include "outbox.h"
+#include "smtp.h"
 
 #include <sys/stat.h>
 #include <errno.h>
@@ -28,6 +32,7 @@
 #endif
 #define DEFAULT_CONFIG		SYSCONFDIR "/cabut/cabut.conf"
 #define HEAD_LOG_INTERVAL	(24 * 60 * 60)	/* audit head to syslog daily */
+#define EXPIRE_INTERVAL		(60 * 60)	/* evidence retention, hourly */
 
 struct daemon {
 	struct config	*cfg;
@@ -35,7 +40,13 @@ struct daemon {
 	const char	*conffile;
 	int		 lock_fd;
 	int		 once;
+	struct process_ctx pc;
+	struct intake	*intake;
 	int64_t		 head_logged;	/* when the audit head was last published */
+	int64_t		 expired;	/* when evidence retention last ran */
+	int		 imap_down;	/* the last intake could not reach IMAP */
+	int		 store_failed;	/* the last intake could not write the store */
+	char		*mail_waits;	/* why outgoing mail waits, for --once */
 };
 
 static int		 sigpipe_fds[2] = { -1, -1 };
@@ -124,6 +135,21 @@ reload(struct daemon *d)
 		config_free(&cfg);
 		return;
 	}
+	{
+		struct process_ctx	 probe = d->pc;
+		char			*err = NULL;
+
+		probe.cfg = cfg;
+		if (process_check_templates(&probe, &err) == -1) {
+			log_warnx("%s; new configuration refused; keeping the old one",
+			    err);
+			free(err);
+			config_free(&cfg);
+			return;
+		}
+	}
+	intake_reconfigure(d->intake, cfg);
+	d->pc.cfg = cfg;
 	config_free(&d->cfg);
 	d->cfg = cfg;
 	log_info("configuration reloaded from %s", d->conffile);
@@ -145,32 +171,63 @@ daemon_event(struct daemon *d, const char *event, const char *reason)
 	}
 }
 
-/* One full cycle. Each stage commits its own work, so a stop between two
- * stages loses nothing. */
+/* Evidence past retention: the data goes, the hashes stay. */
+static void
+expire_evidence(struct daemon *d, int64_t t)
+{
+	int64_t	 n;
+
+	if (store_begin(d->store) == -1)
+		return;
+	n = store_evidence_expire(d->store, t - d->cfg->daemon.retention);
+	if (n < 0 || store_commit(d->store) == -1) {
+		store_rollback(d->store);
+		return;
+	}
+	if (n > 0)
+		log_info("retention: deleted the data of %lld pieces of evidence",
+		    (long long)n);
+}
+
+/* One full cycle: mail in, then the periodic work. Each stage commits its
+ * own work, so a stop between two stages loses nothing. */
 static void
 cycle(struct daemon *d)
 {
 	int64_t	 t = (int64_t)now();
+	int	 r;
 
 	crashpoint("cycle_start");
+	r = intake_run(d->intake);
+	d->imap_down = r == -1;
+	d->store_failed = r == -2;
+	if (got_stop)
+		return;
+	if (process_timers(&d->pc, t) == -1)
+		d->store_failed = 1;
+	if (got_stop)
+		return;
+	free(d->mail_waits);
+	d->mail_waits = NULL;
+	if (outbox_flush(d->store, d->cfg, &d->mail_waits) == -1)
+		d->store_failed = 1;
+	if (t - d->expired >= EXPIRE_INTERVAL) {
+		expire_evidence(d, t);
+		d->expired = t;
+	}
 	if (!d->once && t - d->head_logged >= HEAD_LOG_INTERVAL) {
 		audit_head_publish(d->store);
 		d->head_logged = t;
 	}
 }
 
-/* Wait for a signal or the poll interval. */
+/* Wait for new mail (IDLE), a signal or the poll interval. */
 static void
 wait_next(struct daemon *d)
 {
-	struct pollfd	 pfd;
-	int64_t		 ms = d->cfg->daemon.poll_interval * 1000;
+	int64_t	 ms = d->cfg->daemon.poll_interval * 1000;
 
-	pfd.fd = sigpipe_fds[0];
-	pfd.events = POLLIN;
-	if (poll(&pfd, 1, ms > INT32_MAX ? INT32_MAX : (int)ms) == -1 &&
-	    errno != EINTR)
-		log_warn("poll");
+	intake_wait(d->intake, sigpipe_fds[0], ms > INT32_MAX ? INT32_MAX : (int)ms);
 	drain_sigpipe();
 }
 
@@ -218,6 +275,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon	 d;
+	char		*err = NULL;
 	int		 ch, foreground = 0, check = 0, ret;
 
 	umask(077);	/* the state directory holds keys and personal data */
@@ -262,8 +320,25 @@ main(int argc, char **argv)
 	if ((ret = open_state(&d)) != 0)
 		goto out;
 
+	if (process_init(&d.pc, d.cfg, d.store, &err) == -1) {
+		fprintf(stderr, "cabutd: %s\n", err);
+		free(err);
+		ret = EXIT_CONFIG;
+		goto out;
+	}
+	smtp_global_init();
+	d.intake = intake_new(&d.pc);
 	if (d.once) {
 		cycle(&d);
+		if (d.mail_waits != NULL)
+			fprintf(stderr, "cabutd: outgoing mail waits: %s\n",
+			    d.mail_waits);
+		if (d.imap_down) {
+			fprintf(stderr, "cabutd: the IMAP server %s could not be "
+			    "reached; mail waits there\n", d.cfg->imap.url);
+			ret = EXIT_UNAVAIL;
+		} else if (d.store_failed)
+			ret = EXIT_SOFTWARE;
 		goto out;
 	}
 	/* Errors up to here went to stderr; now detach unless -f. The lock's
@@ -292,6 +367,9 @@ main(int argc, char **argv)
 	audit_head_publish(d.store);
 	log_info("stopped");
 out:
+	intake_free(&d.intake);
+	process_free(&d.pc);
+	free(d.mail_waits);
 	store_close(&d.store);
 	config_free(&d.cfg);
 	if (d.lock_fd != -1)

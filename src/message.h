@@ -40,7 +40,7 @@ struct message_attachment {
 };
 
 /* "Authentication-Results" and the other headers are kept raw (unfolded,
- * RFC 2047 decoded when text) in order of appearance, top first. */
+ * not decoded) in order of appearance, top first. */
 struct message_header {
 	char	*name;		/* as written */
 	char	*value;		/* unfolded; not decoded */

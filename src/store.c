@@ -37,6 +37,7 @@ static const char *const migrations[] = {
 	"  entered_by TEXT,"			/* set when an OP entered it by hand */
 	"  joined_to INTEGER REFERENCES requests(id),"
 	"  message_id INTEGER REFERENCES messages(id),"
+	"  data_version INTEGER NOT NULL DEFAULT 1,"	/* grows when joined: old tokens stop counting */
 	"  created INTEGER NOT NULL,"
 	"  updated INTEGER NOT NULL"
 	");"

@@ -253,6 +253,23 @@ out:
 	return ret;
 }
 
+char *
+file_read_password(const char *path, char **error_r)
+{
+	unsigned char	*data;
+	size_t		 len;
+	char		*pw;
+
+	if (file_read_secret(path, 4096, &data, &len, error_r) == -1)
+		return NULL;
+	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+		len--;
+	pw = xstrndup((char *)data, len);
+	OPENSSL_cleanse(data, len);
+	free(data);
+	return pw;
+}
+
 int
 file_create_excl(const char *path, int mode, const void *data, size_t len,
     char **error_r)

@@ -44,6 +44,9 @@ int	 file_check_secrecy(const char *path, char **error_r);
 /* Read a whole secret file (checked as above) of at most max bytes. */
 int	 file_read_secret(const char *path, size_t max, unsigned char **data_r,
 	    size_t *len_r, char **error_r);
+/* A password file: the secret file's first line (trailing CR/LF cut),
+ * owned; wipe it with freezero_str. NULL with *error_r. */
+char	*file_read_password(const char *path, char **error_r);
 /* Write len bytes to a new file with the given mode; never overwrites
  * (O_EXCL). 0 written, 1 already there, -1 error. */
 int	 file_create_excl(const char *path, int mode, const void *data, size_t len,

@@ -28,6 +28,7 @@ state_dir = $HARNESS_DIR/state
 user = $(cabut_user)
 language = id
 poll_interval = ${CABUT_POLL:-60s}
+templates_dir = $top_srcdir/mailtemplates
 
 [imap]
 url = imap://127.0.0.1:${IMAP_PORT:-143}/INBOX
@@ -70,4 +71,75 @@ exit_code() {
 	local rc=0
 	"$@" >&2 || rc=$?
 	echo "$rc"
+}
+
+# cabut_test_ca: a CA for holders' certificates in $HARNESS_DIR/hca.
+cabut_test_ca() {
+	local d=$HARNESS_DIR/hca
+	mkdir -p "$d"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$d/ca.key" -out "$d/ca.pem" -days 30 \
+		-subj "/C=ID/O=Balai Sertifikasi Elektronik (test)/CN=BSrE Test CA" \
+		2>/dev/null
+}
+
+# cabut_holder_cert NAME EMAIL [DAYS]: a holder's certificate signed by the
+# test CA, in $HARNESS_DIR/hca/NAME.pem; prints its serial (uppercase hex).
+cabut_holder_cert() {
+	local d=$HARNESS_DIR/hca name=$1 email=$2 days=${3:-30}
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$d/$name.key" -out "$d/$name.csr" \
+		-subj "/C=ID/O=Pemerintah Kota Pekalongan/CN=$name" 2>/dev/null
+	printf 'subjectAltName=email:%s\nkeyUsage=digitalSignature\n' "$email" >"$d/$name.ext"
+	openssl x509 -req -in "$d/$name.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+		-CAcreateserial -days "$days" -extfile "$d/$name.ext" \
+		-out "$d/$name.pem" 2>/dev/null
+	openssl x509 -in "$d/$name.pem" -noout -serial | cut -d= -f2 | sed 's/^0*//'
+}
+
+# cabut_pdf FILE: a small real PDF letter.
+cabut_pdf() {
+	/usr/bin/python3 - "$1" <<'PY'
+import sys
+objs = ["<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>"]
+text = b"BT /F1 12 Tf 72 770 Td (Surat keterangan alasan pencabutan) Tj ET"
+out = b"%PDF-1.4\n"
+offs = []
+for i, o in enumerate(objs, 1):
+    offs.append(len(out))
+    out += b"%d 0 obj\n%s\nendobj\n" % (i, o.encode())
+offs.append(len(out))
+out += b"4 0 obj\n<< /Length %d >>\nstream\n%s\nendstream\nendobj\n" % (len(text), text)
+xref = len(out)
+out += b"xref\n0 5\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offs)
+out += b"trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+open(sys.argv[1], "wb").write(out)
+PY
+}
+
+# cabut_request FILE FROM BODY [PDF] [EXTRA-HEADER...]: a request mail with
+# the body text and, when PDF is not "", that file attached (base64).
+cabut_request() {
+	local f=$1 from=$2 body=$3 pdf=${4:-} h
+	shift 4 2>/dev/null || shift $#
+	{
+		printf 'From: %s\nTo: cabut@example.test\n' "$from"
+		printf 'Subject: Permohonan pencabutan sertifikat\n'
+		printf 'Message-ID: <%s.%s@example.test>\nDate: %s\nMIME-Version: 1.0\n' \
+			"$(basename "$f" .eml)" "$RANDOM$RANDOM" "$(date -R)"
+		for h in "$@"; do printf '%s\n' "$h"; done
+		if [ -n "$pdf" ]; then
+			printf 'Content-Type: multipart/mixed; boundary="b1"\n\n--b1\n'
+			printf 'Content-Type: text/plain; charset=utf-8\n\n%s\n' "$body"
+			printf -- '--b1\nContent-Type: application/pdf\n'
+			printf 'Content-Disposition: attachment; filename="surat.pdf"\n'
+			printf 'Content-Transfer-Encoding: base64\n\n'
+			base64 "$pdf"
+			printf -- '--b1--\n'
+		else
+			printf 'Content-Type: text/plain; charset=utf-8\n\n%s\n' "$body"
+		fi
+	} >"$f"
 }

@@ -1,0 +1,46 @@
+/* Acting on a classified mail inside the transaction that records it:
+ * a request is read, checked, authenticated and answered; a confirmation
+ * reply is verified and moves its request on. The decisions themselves
+ * are workflow.c's; this file gathers their inputs from the store and
+ * carries them out (request rows, audit entries, evidence, outbox). */
+#ifndef CABUT_PROCESS_H
+#define CABUT_PROCESS_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "message.h"
+#include "classify.h"
+#include "store.h"
+#include "token.h"
+
+struct process_ctx {
+	const struct config	*cfg;
+	struct store		*store;
+	void			*magic;		/* libmagic cookie (MAGIC_MIME_TYPE) */
+	struct token_key	 key;
+	int			 have_key;
+	const char		*installed_templates;	/* PKGDATADIR "/mailtemplates" */
+};
+
+/* Open libmagic and the token key. -1 with *error_r. */
+int	process_init(struct process_ctx *, const struct config *, struct store *,
+	    char **error_r);
+void	process_free(struct process_ctx *);
+/* Every answer template of daemon.language loads and uses only the
+ * variables it may (at start and on SIGHUP). */
+int	process_check_templates(const struct process_ctx *, char **error_r);
+
+/* Act on message m (recorded as message_id). Call inside the transaction.
+ * *kind_r may be changed to "quarantined" with *quarantine_r (owned) set
+ * when a reply is refused. 0 or -1 (store error: roll back). */
+int	process_message(struct process_ctx *, const struct message *, int64_t message_id,
+	    const struct classification *, const char **kind_r, char **quarantine_r);
+
+/* Timers: awaiting_confirmation past expire_after becomes expired. */
+int	process_timers(struct process_ctx *, int64_t now);
+
+/* SHA-256 of the request data a mail about it shows; tokens carry it. */
+void	process_request_digest(struct store *, int64_t request_id, unsigned char out[32]);
+
+#endif
