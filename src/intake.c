@@ -207,14 +207,17 @@ classify_ctx_from(const struct config *cfg, struct classify_ctx *ctx,
 /* Quarantine message_id for reason, with its raw mail kept unless the
  * quarantine is full (then only the hash, and the admin is told once). */
 static int
-quarantine(struct store *s, const struct config *cfg, int64_t message_id,
+quarantine(struct process_ctx *pc, int64_t message_id,
     const char *reason, const char *raw, size_t len, int have_evidence,
     const char *evidence_kind)
 {
+	struct store		*s = pc->store;
+	const struct config	*cfg = pc->cfg;
 	struct audit_entry	 e;
 	unsigned char		 md[32];
-	char			 hash[65];
+	char			 hash[65], *details;
 	int64_t			 used, alerted = 0;
+	int			 r;
 	int			 keep = 1;
 
 	used = store_quarantine_bytes(s);
@@ -226,12 +229,17 @@ quarantine(struct store *s, const struct config *cfg, int64_t message_id,
 			memset(&e, 0, sizeof(e));
 			e.event = "quarantine-full";
 			e.reason = "quarantine_max reached: bodies are no longer kept";
-			if (audit_append(s, &e) == -1 ||
-			    store_kv_set(s, "quarantine_full", (int64_t)now()) == -1)
-				return -1;
-			log_warnx("quarantine: quarantine_max (%llu bytes) reached; "
-			    "bodies of quarantined mail are no longer kept",
+			details = xasprintf("The quarantine reached quarantine_max "
+			    "(%llu bytes): the bodies of further quarantined mail "
+			    "are no longer kept, only their hashes. Nothing else "
+			    "stops. Look at \"cabutctl quarantine\".",
 			    (unsigned long long)cfg->request.quarantine_max);
+			r = audit_append(s, &e) == -1 ||
+			    store_kv_set(s, "quarantine_full", (int64_t)now()) == -1 ||
+			    process_alert(pc, "quarantine full", details) == -1;
+			free(details);
+			if (r)
+				return -1;
 		}
 	} else if (store_kv_get(s, "quarantine_full", &alerted) == 0 && alerted != 0)
 		store_kv_set(s, "quarantine_full", 0);
@@ -335,7 +343,7 @@ record(struct process_ctx *pc, const char *mailbox,
 	res->kind = sm.kind;
 	if (qreason != NULL) {
 		/* Of an oversize mail only the header block was read. */
-		if (quarantine(s, cfg, id, qreason, raw, len, 0,
+		if (quarantine(pc, id, qreason, raw, len, 0,
 		    oversize ? "raw_header" : "raw_mail") == -1)
 			goto rollback;
 	} else if (strcmp(sm.kind, "duplicate") != 0) {
@@ -350,7 +358,7 @@ record(struct process_ctx *pc, const char *mailbox,
 			goto rollback;
 		if (qreason != NULL) {
 			if (store_message_set_kind(s, id, kind, qreason, tokens) == -1 ||
-			    quarantine(s, cfg, id, qreason, raw, len, 1, NULL) == -1)
+			    quarantine(pc, id, qreason, raw, len, 1, NULL) == -1)
 				goto rollback;
 			res->kind = kind;
 		}

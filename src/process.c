@@ -32,12 +32,14 @@ static const char *const invalid_vars[] = { BASE_VARS, "problems", NULL };
 static const char *const confirm_vars[] = { BASE_VARS, "expires", NULL };
 static const char *const joined_vars[] = { BASE_VARS, "joined_to", NULL };
 static const char *const generic_vars[] = { BASE_VARS, NULL };
+static const char *const alert_vars[] = { "what", "details", NULL };
 static const struct template_spec answer_specs[] = {
 	{ "received", received_vars },
 	{ "invalid", invalid_vars },
 	{ "confirm", confirm_vars },
 	{ "joined", joined_vars },
 	{ "generic", generic_vars },
+	{ "alert", alert_vars },
 };
 
 int
@@ -628,6 +630,37 @@ process_message(struct process_ctx *p, const struct message *m, int64_t message_
 	default:
 		return 0;
 	}
+}
+
+int
+process_alert(struct process_ctx *p, const char *what, const char *details)
+{
+	struct template_var	 vars[2] = {
+		{ "what", what, 0 }, { "details", details, 1 },
+	};
+	struct outmail		 om;
+	char			*subject = NULL, *body = NULL, *err = NULL;
+	int			 ret = 0;
+
+	log_warnx("alert: %s: %s", what, details);
+	if (p->cfg->daemon.admin_address == NULL)
+		return 0;
+	if (template_render(p->cfg->daemon.templates_dir, p->installed_templates,
+	    lang(p), "alert", vars, 2, &subject, &body, &err) == -1) {
+		log_warnx("template alert: %s", err);
+		goto out;
+	}
+	memset(&om, 0, sizeof(om));
+	om.kind = "alert";
+	om.to = p->cfg->daemon.admin_address;
+	om.subject = subject;
+	om.body = body;
+	ret = outbox_queue(p->store, p->cfg, &om, NULL) == -1 ? -1 : 0;
+out:
+	free(subject);
+	free(body);
+	free(err);
+	return ret;
 }
 
 int

@@ -37,6 +37,10 @@ int	process_check_templates(const struct process_ctx *, char **error_r);
 int	process_message(struct process_ctx *, const struct message *, int64_t message_id,
 	    const struct classification *, const char **kind_r, char **quarantine_r);
 
+/* Tell the admin (daemon.admin_address, through the outbox, in the
+ * current transaction); always logged. 0 or -1 (store error). */
+int	process_alert(struct process_ctx *, const char *what, const char *details);
+
 /* Timers: awaiting_confirmation past expire_after becomes expired. */
 int	process_timers(struct process_ctx *, int64_t now);
 

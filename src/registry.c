@@ -38,11 +38,15 @@ char *
 registry_serial_text(const X509 *x)
 {
 	BIGNUM	*bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
-	char	*hex, *out;
+	char	*hex, *out, *p;
 
 	if (bn == NULL || (hex = BN_bn2hex(bn)) == NULL)
 		fatalx("registry: serial");
-	out = xstrdup(hex[0] == '\0' ? "0" : hex);
+	/* BN_bn2hex writes whole octets ("0A1B"): drop leading zeros, as
+	 * request_serial_normalise does, so both spell a serial alike. */
+	for (p = hex; p[0] == '0' && p[1] != '\0'; p++)
+		;
+	out = xstrdup(p[0] == '\0' ? "0" : p);
 	OPENSSL_free(hex);
 	BN_free(bn);
 	return out;

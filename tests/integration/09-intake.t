@@ -169,6 +169,28 @@ else
 	skip 9 "built without --enable-test-hooks"
 fi
 
+# quarantine_max: past it bodies are no longer kept and the admin is told.
+imapconf "[request]" "quarantine_max = 1M" "[daemon]" "admin_address = admin@example.test"
+for i in 1 2; do
+	/usr/bin/python3 - "$HARNESS_DIR/fill$i.eml" "$i" <<'PY'
+import sys
+b = "b0undary"
+pad = "x" * 700
+parts = "".join("--%s\nContent-Type: text/plain\n\n%s %d\n" % (b, pad, i) for i in range(1100))
+open(sys.argv[1], "w").write("From: pemohon@example.test\nTo: cabut@example.test\n"
+    "Subject: fill %s\nMessage-ID: <fill%s@example.test>\nMIME-Version: 1.0\n"
+    "Content-Type: multipart/mixed; boundary=%s\n\n%s--%s--\n" % (sys.argv[2], sys.argv[2], b, parts, b))
+PY
+	deliver_unseen cabut "$HARNESS_DIR/fill$i.eml"
+done
+rc=$(exit_code "$CABUTD" --once -c "$conf")
+is "past quarantine_max nothing stops (exit 0)" "$rc" 0
+is "the first one past it is kept without its body" \
+	"$(q "SELECT group_concat(e.data IS NOT NULL, ',') FROM evidence e JOIN messages m ON m.id = e.message_id WHERE m.subject LIKE 'fill %' ORDER BY m.id")" "1,0"
+is "the admin is alerted once, by mail" "$(q "SELECT count(*) FROM outbox WHERE kind = 'alert' AND recipient = 'admin@example.test'")" 1
+like "and in the audit log" "$("$CABUTCTL" -c "$conf" log)" "quarantine-full by system"
+imapconf
+
 # IDLE: with poll_interval = 10m, new mail is taken in at once.
 CABUT_POLL=10m imapconf
 cabutd_bg "$conf"

@@ -49,6 +49,11 @@ show=$("$CABUTCTL" -c "$conf" registry show "$serial1")
 like "registry show: subject, e-mail, username" "$show" "CN=Budi Santoso.*pemohon@example.test.*budi"
 lower=$(printf '%s' "$serial1" | tr 'A-F' 'a-f' | sed 's/../&:/g; s/:$//')
 ok "registry show takes the serial with colons and lowercase" "$CABUTCTL" -c "$conf" registry show "$lower"
+serial3=$(cabut_holder_cert "Ani" admin@example.test 30 0x0F00)
+"$CABUTCTL" -c "$conf" registry import "$HARNESS_DIR/hca/Ani.pem" >/dev/null
+is "a serial with a leading zero octet is recorded without it" "$serial3" F00
+ok "registry show finds it by F00" "$CABUTCTL" -c "$conf" registry show F00
+ok "and by 0f:00" "$CABUTCTL" -c "$conf" registry show 0f:00
 cabut_pdf "$HARNESS_DIR/surat.pdf"
 AR_PASS='Authentication-Results: mx.example.test; spf=pass smtp.mailfrom=example.test; dmarc=pass (p=reject) header.from=example.test'
 
@@ -167,6 +172,17 @@ is "it is queued with the 451" "$(q "SELECT state || '|' || (last_error LIKE '%4
 q "UPDATE outbox SET next_attempt = 0 WHERE state = 'queued'"
 once
 is "once SMTP takes it again, it is sent" "$(q 'SELECT state FROM outbox ORDER BY id DESC LIMIT 1')" sent
+
+# 8b. SMTP answering 5xx: the mail is failed, not retried, and audited.
+smtp_fail fail-5xx 1
+cabut_request "$HARNESS_DIR/r6.eml" "pemohon2@example.test" "NIK: 1
+Nomor Seri: 00
+Alasan: entah" "" "$AR_PASS"
+deliver_unseen cabut "$HARNESS_DIR/r6.eml"
+once
+is "a 5xx marks the mail failed" "$(q "SELECT state || '|' || (last_error LIKE '%554%') FROM outbox ORDER BY id DESC LIMIT 1")" "failed|1"
+like "and is in the audit log" "$("$CABUTCTL" -c "$conf" log)" "mail-failed by system: invalid-[0-9a-f]+ mail to pemohon2@example.test refused \(554\)"
+smtp_fail_clear
 
 # 9. answers_per_sender_hour.
 writeconf "answers_per_sender_hour = 1"

@@ -83,16 +83,19 @@ cabut_test_ca() {
 		2>/dev/null
 }
 
-# cabut_holder_cert NAME EMAIL [DAYS]: a holder's certificate signed by the
-# test CA, in $HARNESS_DIR/hca/NAME.pem; prints its serial (uppercase hex).
+# cabut_holder_cert NAME EMAIL [DAYS] [SERIAL]: a holder's certificate
+# signed by the test CA, in $HARNESS_DIR/hca/NAME.pem; prints its serial
+# (uppercase hex, no leading zeros).
 cabut_holder_cert() {
-	local d=$HARNESS_DIR/hca name=$1 email=$2 days=${3:-30}
+	local d=$HARNESS_DIR/hca name=$1 email=$2 days=${3:-30} serial=${4:-}
+	local sopt=(-CAcreateserial)
+	[ -n "$serial" ] && sopt=(-set_serial "$serial")
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
 		-keyout "$d/$name.key" -out "$d/$name.csr" \
 		-subj "/C=ID/O=Pemerintah Kota Pekalongan/CN=$name" 2>/dev/null
 	printf 'subjectAltName=email:%s\nkeyUsage=digitalSignature\n' "$email" >"$d/$name.ext"
 	openssl x509 -req -in "$d/$name.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
-		-CAcreateserial -days "$days" -extfile "$d/$name.ext" \
+		"${sopt[@]}" -days "$days" -extfile "$d/$name.ext" \
 		-out "$d/$name.pem" 2>/dev/null
 	openssl x509 -in "$d/$name.pem" -noout -serial | cut -d= -f2 | sed 's/^0*//'
 }
