@@ -43,7 +43,16 @@ echo "IMAP 127.0.0.1:$IMAP_PORT  IMAPS 127.0.0.1:$IMAPS_PORT  SMTP 127.0.0.1:$SM
 
 step "configuration"
 conf=$HARNESS_DIR/cabut.conf
-cabut_config "$conf" "[imap]" "ca_file = $DOVECOT_CA" "[smtp]" "ca_file = $DOVECOT_CA"
+for s in imap smtp; do
+	printf 'secret-%s\n' "$([ $s = imap ] && echo cabut || echo smtp)" >"$HARNESS_DIR/$s.pass"
+	chmod 0600 "$HARNESS_DIR/$s.pass"
+	[ "$(id -u)" = 0 ] && chown "$(cabut_user)" "$HARNESS_DIR/$s.pass"
+done
+cabut_config "$conf" \
+	"[imap]" "username = cabut" "password_file = $HARNESS_DIR/imap.pass" "ca_file = $DOVECOT_CA" \
+	"[smtp]" "username = cabut" "password_file = $HARNESS_DIR/smtp.pass" "ca_file = $DOVECOT_CA" \
+	"[request]" "trusted_authserv_id = mx.example.test"
+sed -i "s|^url = imap://127.0.0.1:|url = imap://localhost:|; s|^url = smtp://127.0.0.1:|url = smtp://localhost:|" "$conf"
 sed 's/^/    /' "$conf"
 "$CABUTD" --check-config -c "$conf"
 
@@ -51,27 +60,33 @@ step "cabutctl init: state directory, keys, database, first audit entry"
 "$CABUTCTL" -c "$conf" init
 ls -l "$HARNESS_DIR/state" | sed 's/^/    /'
 
-step "SOP 1-4: the applicant mails a request with the letter attached"
-cat >"$HARNESS_DIR/request.eml" <<MAIL
-From: Budi Santoso <pemohon@example.test>
-To: cabut@example.test
-Subject: Permohonan pencabutan sertifikat elektronik
-Date: $(date -R)
-Message-ID: <demo-$(date +%s)@example.test>
-MIME-Version: 1.0
-Content-Type: text/plain; charset=utf-8
+step "the holder's certificate (made here with openssl) goes into the registry"
+cabut_test_ca
+serial=$(cabut_holder_cert "Budi Santoso" pemohon@example.test)
+"$CABUTCTL" -c "$conf" registry import "$HARNESS_DIR/hca/Budi Santoso.pem" --username budi
+"$CABUTCTL" -c "$conf" registry show "$serial" | sed 's/^/    /'
 
-Nama: Budi Santoso
-Nomor Seri: 1A:2B:3C:4D
+step "SOP 1-4: the applicant mails a request with the signed letter attached"
+cabut_pdf "$HARNESS_DIR/surat.pdf"
+cabut_request "$HARNESS_DIR/request.eml" "Budi Santoso <pemohon@example.test>" \
+"Nama: Budi Santoso
+Nomor Seri: $serial
 Alasan: kehilangan sertifikat
-Tanggal hilang: 20 November 2026
-MAIL
+Tanggal hilang: 20 November 2026" "$HARNESS_DIR/surat.pdf" \
+	"Authentication-Results: mx.example.test; dmarc=pass header.from=example.test"
+sed -n '1,/^$/p' "$HARNESS_DIR/request.eml" | sed 's/^/    /'
+grep -A4 '^Nama:' "$HARNESS_DIR/request.eml" | sed 's/^/    /'
 deliver_unseen cabut "$HARNESS_DIR/request.eml"
-echo "delivered; the mailbox of cabut now holds $(mailbox_count cabut) message(s)"
+echo "delivered into cabut's mailbox (unseen)"
 
-step "cabutd --once: one cycle"
+step "SOP 2-5: cabutd --once takes it in, checks it, authenticates it (DMARC), answers"
 "$CABUTD" --once -c "$conf"
-echo "(mail intake, checks, approval and revocation land with the next issues)"
+"$CABUTCTL" -c "$conf" show 1
+
+step "SOP 9 for the receipt: the applicant's mailbox"
+wait_for 10 eval '[ "$(mailbox_count pemohon)" -ge 1 ]' || true
+doveadm -c "$DOVECOT_CONF" fetch -u pemohon 'hdr.subject' mailbox INBOX all | sed 's/^/    /'
+echo "(the OPs' approval by reply, the revocation and the CRL land with the next issues)"
 
 step "the audit log, and its integrity"
 "$CABUTCTL" -c "$conf" log

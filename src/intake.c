@@ -269,10 +269,10 @@ record(struct process_ctx *pc, const char *mailbox,
 	struct classify_ctx	 ctx;
 	struct classification	 c;
 	struct store_message	 sm;
-	struct message		*m = NULL;
+	struct message		*m = NULL, *hm = NULL;
 	unsigned char		 hash[32];
 	char			*reason = NULL, *tokens = NULL, *local = NULL;
-	char			*qreason = NULL;
+	char			*qreason = NULL, *hreason = NULL;
 	const char		*kind;
 	int64_t			 id, dup = 0;
 	int			 r, ret = -1, keep;
@@ -282,9 +282,15 @@ record(struct process_ctx *pc, const char *mailbox,
 	/* Parse outside the transaction: the write lock is held briefly. */
 	r = oversize ? message_parse_headers(raw, len, &limits, &m, &reason) :
 	    message_parse(raw, len, &limits, &m, &reason);
-	if (r == -1)
+	if (r == -1) {
 		raw_hash(raw, len, hash);
-	else
+		/* For the record and the quarantine list: who sent it and what
+		 * it is about, when at least its header block can be read. */
+		free(hreason);
+		if (!oversize &&
+		    message_parse_headers(raw, len, &limits, &hm, &hreason) == -1)
+			hm = NULL;
+	} else
 		memcpy(hash, m->body_hash, sizeof(hash));
 	if (oversize)
 		raw_hash(raw, len, hash);	/* no body: the header block's hash */
@@ -306,13 +312,14 @@ record(struct process_ctx *pc, const char *mailbox,
 	sm.body_hash = hash;
 	sm.size = size;
 	sm.received = (int64_t)now();
-	if (m != NULL) {
-		sm.message_id = m->message_id;
-		sm.sender = m->from.addr;
-		sm.subject = m->subject;
+	if (m != NULL || hm != NULL) {
+		sm.message_id = (m ? m : hm)->message_id;
+		sm.sender = (m ? m : hm)->from.addr;
+		sm.subject = (m ? m : hm)->subject;
 	}
-	if (m != NULL && !oversize &&
-	    (r = store_message_same(s, m->message_id, hash, &dup)) != 0) {
+	/* Known by content (a second delivery, or a new UIDVALIDITY): the
+	 * same Message-ID and body hash, whatever else the mail is. */
+	if ((r = store_message_same(s, sm.message_id, hash, &dup)) != 0) {
 		if (r == -1)
 			goto rollback;
 		sm.kind = "duplicate";
@@ -374,7 +381,9 @@ rollback:
 out:
 	classification_clear(&c);
 	message_free(&m);
+	message_free(&hm);
 	free(reason);
+	free(hreason);
 	free(qreason);
 	free(tokens);
 	free(local);
