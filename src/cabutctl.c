@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +51,9 @@ usage(void)
 	    "  quarantine [--json]\n"
 	    "  reprocess ID\n"
 	    "  registry import FILE.pem ... [--username NAME]\n"
-	    "  registry show SERIAL [--json]\n");
+	    "  registry show SERIAL [--json]\n"
+	    "  approve ID [--note TEXT]\n"
+	    "  reject ID --reason TEXT\n");
 	exit(EXIT_USAGE);
 }
 
@@ -736,6 +739,86 @@ cmd_registry(struct ctl *c, int argc, char **argv)
 	usage();
 }
 
+/* Tell a running cabutd to act now (SIGUSR1 to the PID in cabutd.pid). */
+static void
+wake_daemon(struct ctl *c)
+{
+	char		*path, buf[32], *end;
+	FILE		*f;
+	long		 pid;
+
+	path = xasprintf("%s/cabutd.pid", c->cfg->daemon.state_dir);
+	if ((f = fopen(path, "re")) != NULL) {
+		if (fgets(buf, sizeof(buf), f) != NULL) {
+			pid = strtol(buf, &end, 10);
+			if (pid > 1 && (*end == '\n' || *end == '\0'))
+				kill((pid_t)pid, SIGUSR1);
+		}
+		fclose(f);
+	}
+	free(path);
+}
+
+static int
+cmd_decide(struct ctl *c, int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "note", required_argument, NULL, 'n' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct process_ctx	 pc;
+	const char		*note = NULL, *reason = NULL;
+	char			*err = NULL;
+	int64_t			 id;
+	int			 ch, approve = strcmp(argv[0], "approve") == 0, r;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'n':
+			note = optarg;
+			break;
+		case 'r':
+			reason = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc - 1 || parse_id(argv[optind], &id) == -1 ||
+	    (approve && reason != NULL) || (!approve && note != NULL) ||
+	    (!approve && (reason == NULL || *reason == '\0')))
+		usage();
+	open_store(c, 0);
+	if (process_init(&pc, c->cfg, c->store, &err) == -1) {
+		fprintf(stderr, "cabutctl: %s\n", err);
+		free(err);
+		return EXIT_CONFIG;
+	}
+	if (store_begin(c->store) == -1) {
+		process_free(&pc);
+		return EXIT_SOFTWARE;
+	}
+	r = process_decide(&pc, id, approve ? REPLY_APPROVE : REPLY_REJECT,
+	    c->actor, approve ? note : reason, 0, 1);
+	if (r == 0 && store_commit(c->store) == -1)
+		r = -1;
+	if (r != 0)
+		store_rollback(c->store);
+	process_free(&pc);
+	if (r == 1) {
+		fprintf(stderr, "cabutctl: request %" PRId64 " is not pending "
+		    "approval\n", id);
+		return 1;
+	}
+	if (r == -1)
+		return EXIT_SOFTWARE;
+	printf("request %" PRId64 " %s by %s\n", id, approve ? "approved" :
+	    "rejected", c->actor);
+	wake_daemon(c);
+	return 0;
+}
+
 static const struct {
 	const char	*name;
 	int		 (*fn)(struct ctl *, int, char **);
@@ -748,6 +831,8 @@ static const struct {
 	{ "quarantine", cmd_quarantine, 1 },
 	{ "reprocess", cmd_reprocess, 1 },
 	{ "registry", cmd_registry, 1 },
+	{ "approve", cmd_decide, 1 },
+	{ "reject", cmd_decide, 1 },
 };
 
 int

@@ -67,7 +67,7 @@ on_signal(int sig)
 
 	if (sig == SIGHUP)
 		got_hup = 1;
-	else
+	else if (sig != SIGUSR1)
 		got_stop = 1;
 	(void)!write(sigpipe_fds[1], &c, 1);
 	errno = saved;
@@ -86,6 +86,7 @@ signals_setup(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);	/* cabutctl: act now */
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 }
@@ -231,6 +232,27 @@ wait_next(struct daemon *d)
 	drain_sigpipe();
 }
 
+/* cabutctl signals this PID (SIGUSR1) when it decided something. */
+static void
+write_pidfile(struct daemon *d)
+{
+	char	*path, *tmp, *text, *err = NULL;
+
+	path = xasprintf("%s/cabutd.pid", d->cfg->daemon.state_dir);
+	tmp = xasprintf("%s.tmp", path);
+	text = xasprintf("%ld\n", (long)getpid());
+	unlink(tmp);
+	if (file_create_excl(tmp, 0644, text, strlen(text), &err) != 0 ||
+	    rename(tmp, path) == -1) {
+		log_warnx("cannot write %s: %s", path, err ? err : strerror(errno));
+		unlink(tmp);
+	}
+	free(err);
+	free(text);
+	free(tmp);
+	free(path);
+}
+
 static int
 open_state(struct daemon *d)
 {
@@ -350,6 +372,7 @@ main(int argc, char **argv)
 	}
 	if (!foreground)
 		log_init("cabutd", 0);
+	write_pidfile(&d);
 	log_info("started (state %s, poll every %llds)", d.cfg->daemon.state_dir,
 	    (long long)d.cfg->daemon.poll_interval);
 	daemon_event(&d, "daemon-start", PACKAGE_VERSION);

@@ -516,8 +516,9 @@ outbox_answers_last_hour(struct store *s, const char *to, int64_t t)
 	int		 n = 0;
 
 	st = store_prepare(s, "SELECT count(*) FROM outbox WHERE recipient = ?1"
-	    " COLLATE NOCASE AND created > ?2 AND kind IN ('received', 'invalid',"
-	    " 'confirm', 'joined', 'generic', 'not-understood')");
+	    " COLLATE NOCASE AND created > ?2 AND (kind IN ('received', 'confirm',"
+	    " 'joined', 'generic', 'decided') OR kind LIKE 'invalid-%'"
+	    " OR kind LIKE 'not-understood-%')");
 	sqlite3_bind_text(st, 1, to, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, t - 3600);
 	if (sqlite3_step(st) == SQLITE_ROW)

@@ -33,6 +33,15 @@ static const char *const confirm_vars[] = { BASE_VARS, "expires", NULL };
 static const char *const joined_vars[] = { BASE_VARS, "joined_to", NULL };
 static const char *const generic_vars[] = { BASE_VARS, NULL };
 static const char *const alert_vars[] = { "what", "details", NULL };
+static const char *const approval_vars[] = { "id", "requester", "name", "nik",
+	"reason", "invalidity_date", "authenticated_by", "entered_by",
+	"serial_claimed", "serial", "dn_claimed", "dn", "username_claimed",
+	"username", "mismatches", "letters", "expires", NULL };
+static const char *const outcome_vars[] = { "id", "serial", "decided_by",
+	"reason_text", NULL };
+static const char *const decided_vars[] = { "id", "state", "decided_by",
+	"decided_at", "decision", NULL };
+static const char *const nu_vars[] = { "id", NULL };
 static const struct template_spec answer_specs[] = {
 	{ "received", received_vars },
 	{ "invalid", invalid_vars },
@@ -40,6 +49,11 @@ static const struct template_spec answer_specs[] = {
 	{ "joined", joined_vars },
 	{ "generic", generic_vars },
 	{ "alert", alert_vars },
+	{ "approval", approval_vars },
+	{ "rejected", outcome_vars },
+	{ "returned", outcome_vars },
+	{ "decided", decided_vars },
+	{ "not-understood", nu_vars },
 };
 
 int
@@ -207,6 +221,27 @@ mask_nik(const char *nik)
 	return m;
 }
 
+/* No line of cabut's own mail may read as a decision when a reply quotes
+ * it without quote marks: such a line gets "- " before it. Owned result. */
+static char *
+defuse_decisions(const char *body)
+{
+	const char	*line = body, *nl;
+	struct buf	 b;
+	size_t		 n;
+
+	buf_init(&b, 8 * strlen(body) + 64);
+	while (*line != '\0') {
+		nl = strchr(line, '\n');
+		n = nl ? (size_t)(nl - line) + 1 : strlen(line);
+		if (reply_line_decides(line))
+			buf_addstr(&b, "- ");
+		buf_add(&b, line, n);
+		line += n;
+	}
+	return buf_steal(&b);
+}
+
 /* The answer to the applicant, threaded on their mail. */
 static int
 queue_answer(struct process_ctx *p, const struct message *m, int64_t request_id,
@@ -214,7 +249,7 @@ queue_answer(struct process_ctx *p, const struct message *m, int64_t request_id,
     const struct template_var *vars, size_t nvars, const char *token)
 {
 	struct outmail	 om;
-	char		*subject = NULL, *body = NULL, *err = NULL, *refs = NULL;
+	char		*subject = NULL, *body = NULL, *err = NULL, *refs = NULL, *safe;
 	int		 ret = -1;
 
 	/* A mail that cannot be written is logged and left out: the change
@@ -227,6 +262,9 @@ queue_answer(struct process_ctx *p, const struct message *m, int64_t request_id,
 		ret = 0;
 		goto out;
 	}
+	safe = defuse_decisions(body);
+	free(body);
+	body = safe;
 	memset(&om, 0, sizeof(om));
 	om.request_id = request_id;
 	om.kind = kind;
@@ -303,6 +341,237 @@ link_message(struct store *s, int64_t message_id, int64_t request_id)
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static const char *
+or_none(const char *v, const char *lg)
+{
+	return v != NULL && *v != '\0' ? v : strcmp(lg, "id") == 0 ? "(tidak ada)" :
+	    "(none)";
+}
+
+static char *
+colstr(sqlite3_stmt *st, int i)
+{
+	const char	*t = store_col_text(st, i);
+
+	return t ? xstrdup(t) : NULL;
+}
+
+struct approval_data {
+	char	*requester, *name, *nik, *reason, *auth, *entered, *serial, *issuer;
+	char	*dn, *claimed_serial, *claimed_dn, *claimed_username, *username;
+	char	*state;
+	int64_t	 invalidity, created;
+};
+
+static void
+approval_data_clear(struct approval_data *a)
+{
+	free(a->requester); free(a->name); free(a->nik); free(a->reason);
+	free(a->auth); free(a->entered); free(a->serial); free(a->issuer);
+	free(a->dn); free(a->claimed_serial); free(a->claimed_dn);
+	free(a->claimed_username); free(a->username); free(a->state);
+	memset(a, 0, sizeof(*a));
+}
+
+static int
+approval_data_load(struct store *s, int64_t id, struct approval_data *a)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	memset(a, 0, sizeof(*a));
+	st = store_prepare(s, "SELECT r.requester, r.name, r.nik_masked, r.reason,"
+	    " r.authenticated_by, r.entered_by, r.serial, r.issuer, r.subject_dn,"
+	    " r.claimed_serial, r.claimed_dn, r.username, c.username, r.state,"
+	    " coalesce(r.invalidity_date, 0), r.created FROM requests r"
+	    " LEFT JOIN certificates c ON c.issuer = r.issuer AND c.serial = r.serial"
+	    " WHERE r.id = ?1");
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		a->requester = colstr(st, 0);
+		a->name = colstr(st, 1);
+		a->nik = colstr(st, 2);
+		a->reason = colstr(st, 3);
+		a->auth = colstr(st, 4);
+		a->entered = colstr(st, 5);
+		a->serial = colstr(st, 6);
+		a->issuer = colstr(st, 7);
+		a->dn = colstr(st, 8);
+		a->claimed_serial = colstr(st, 9);
+		a->claimed_dn = colstr(st, 10);
+		a->claimed_username = colstr(st, 11);
+		a->username = colstr(st, 12);
+		a->state = colstr(st, 13);
+		a->invalidity = sqlite3_column_int64(st, 14);
+		a->created = sqlite3_column_int64(st, 15);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* The differences between what the applicant wrote and the registry. */
+static char *
+mismatches_text(const struct approval_data *a, const char *lg)
+{
+	int		 id = strcmp(lg, "id") == 0;
+	struct buf	 b;
+	X509_NAME	*x, *y;
+
+	buf_init(&b, 8192);
+	if (a->claimed_serial != NULL && a->serial != NULL &&
+	    strcasecmp(a->claimed_serial, a->serial) != 0)
+		buf_printf(&b, "  !! %s\n", id ? "nomor seri berbeda" : "serial differs");
+	if (a->claimed_dn != NULL && a->dn != NULL) {
+		x = request_dn_parse(a->claimed_dn);
+		y = request_dn_parse(a->dn);
+		if (x == NULL || y == NULL || !request_dn_match(x, y))
+			buf_printf(&b, "  !! %s\n", id ? "Subject DN berbeda" :
+			    "Subject DN differs");
+		X509_NAME_free(x);
+		X509_NAME_free(y);
+	}
+	if (a->claimed_username != NULL && (a->username == NULL ||
+	    strcasecmp(a->claimed_username, a->username) != 0))
+		buf_printf(&b, "  !! %s\n", id ? "username berbeda" :
+		    "username differs");
+	if (b.len == 0)
+		buf_addstr(&b, id ? "  (tidak ada)" : "  (none)");
+	return buf_steal(&b);
+}
+
+static int
+is_op(const struct config *cfg, const char *addr)
+{
+	size_t	 i;
+
+	for (i = 0; addr != NULL && i < cfg->op.naddresses; i++)
+		if (strcasecmp(cfg->op.addresses[i], addr) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+send_approval_mails(struct process_ctx *p, int64_t id)
+{
+	const struct config	*cfg = p->cfg;
+	const char		*lg = lang(p);
+	struct approval_data	 a;
+	struct template_var	 vars[20];
+	struct outmail_part	 parts[16];
+	struct outmail		 om;
+	sqlite3_stmt		*st;
+	unsigned char		 digest[32];
+	char			 idbuf[24], exp[21], inv[21], nletters[8];
+	char			 token[TOKEN_MAX_LEN + 1], *mism = NULL;
+	char			*subject = NULL, *body = NULL, *err = NULL, *safe;
+	char			*names[16], *types[16];
+	unsigned char		*datas[16];
+	size_t			 nv = 0, np = 0, i;
+	int64_t			 t = (int64_t)now();
+	int			 rc, ret = -1;
+
+	memset(names, 0, sizeof(names));
+	memset(types, 0, sizeof(types));
+	memset(datas, 0, sizeof(datas));
+	if (approval_data_load(p->store, id, &a) == -1)
+		return -1;
+	/* Joined to a request already decided: nothing left to approve. */
+	if (strcmp(a.state, "pending_approval") != 0) {
+		approval_data_clear(&a);
+		return 0;
+	}
+	st = store_prepare(p->store, "SELECT name, content_type, data FROM evidence"
+	    " WHERE request_id = ?1 AND kind = 'letter' AND data IS NOT NULL"
+	    " ORDER BY id LIMIT 16");
+	sqlite3_bind_int64(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && np < 16) {
+		names[np] = xstrdup(store_col_text(st, 0) ? store_col_text(st, 0) :
+		    "surat");
+		types[np] = xstrdup(store_col_text(st, 1) ? store_col_text(st, 1) :
+		    "application/octet-stream");
+		parts[np].len = (size_t)sqlite3_column_bytes(st, 2);
+		datas[np] = xmalloc(parts[np].len + 1);
+		memcpy(datas[np], sqlite3_column_blob(st, 2), parts[np].len);
+		parts[np].filename = names[np];
+		parts[np].content_type = types[np];
+		parts[np].data = datas[np];
+		np++;
+	}
+	sqlite3_finalize(st);
+	mism = mismatches_text(&a, lg);
+	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
+	snprintf(nletters, sizeof(nletters), "%zu", np);
+	time_rfc3339((time_t)(t + cfg->op.expire_after), exp);
+	if (a.invalidity != 0)
+		time_rfc3339((time_t)a.invalidity, inv);
+	else
+		snprintf(inv, sizeof(inv), "-");
+	vars[nv++] = (struct template_var){ "id", idbuf, 0 };
+	vars[nv++] = (struct template_var){ "requester", a.requester, 0 };
+	vars[nv++] = (struct template_var){ "name", or_none(a.name, lg), 0 };
+	vars[nv++] = (struct template_var){ "nik", or_none(a.nik, lg), 0 };
+	vars[nv++] = (struct template_var){ "reason", a.reason, 0 };
+	vars[nv++] = (struct template_var){ "invalidity_date", inv, 0 };
+	vars[nv++] = (struct template_var){ "authenticated_by", or_none(a.auth, lg), 0 };
+	vars[nv++] = (struct template_var){ "entered_by", or_none(a.entered, lg), 0 };
+	vars[nv++] = (struct template_var){ "serial_claimed", or_none(a.claimed_serial, lg), 0 };
+	vars[nv++] = (struct template_var){ "serial", a.serial, 0 };
+	vars[nv++] = (struct template_var){ "dn_claimed", or_none(a.claimed_dn, lg), 0 };
+	vars[nv++] = (struct template_var){ "dn", a.dn, 0 };
+	vars[nv++] = (struct template_var){ "username_claimed", or_none(a.claimed_username, lg), 0 };
+	vars[nv++] = (struct template_var){ "username", or_none(a.username, lg), 0 };
+	vars[nv++] = (struct template_var){ "mismatches", mism, 1 };
+	vars[nv++] = (struct template_var){ "letters", nletters, 0 };
+	vars[nv++] = (struct template_var){ "expires", exp, 0 };
+	if (template_render(cfg->daemon.templates_dir, p->installed_templates, lg,
+	    "approval", vars, nv, &subject, &body, &err) == -1) {
+		log_warnx("template approval: %s; request %lld has no approval "
+		    "mails", err, (long long)id);
+		ret = process_alert(p, "approval mails not written", err);
+		goto out;
+	}
+	safe = defuse_decisions(body);
+	free(body);
+	body = safe;
+	process_request_digest(p->store, id, digest);
+	for (i = 0; i < cfg->op.naddresses; i++) {
+		/* The applicant never decides on their own request. */
+		if (strcasecmp(cfg->op.addresses[i], a.requester) == 0)
+			continue;
+		token_make(&p->key, TOKEN_APPROVAL, (uint32_t)id, cfg->op.addresses[i],
+		    t + cfg->op.expire_after, digest, token);
+		memset(&om, 0, sizeof(om));
+		om.request_id = id;
+		om.kind = "approval";
+		om.to = cfg->op.addresses[i];
+		om.subject = subject;
+		om.body = body;
+		om.answer = 0;
+		om.token = token;
+		om.reply_to_token = 1;
+		om.parts = parts;
+		om.nparts = np;
+		if (outbox_queue(p->store, cfg, &om, NULL) == -1)
+			goto out;
+	}
+	if (set_step(p->store, id, 5, 0, 0, NULL) == -1 ||
+	    set_step(p->store, id, 6, t, 0, NULL) == -1)
+		goto out;
+	ret = 0;
+out:
+	for (i = 0; i < np; i++) {
+		free(names[i]);
+		free(types[i]);
+		free(datas[i]);
+	}
+	approval_data_clear(&a);
+	free(mism);
+	free(subject);
+	free(body);
+	free(err);
+	return ret;
 }
 
 static int
@@ -388,8 +657,8 @@ handle_request(struct process_ctx *p, const struct message *m, int64_t message_i
 		st = store_prepare(s, "INSERT INTO requests (state, serial, issuer,"
 		    " subject_dn, reason, reason_code, invalidity_date, requester,"
 		    " username, name, nik_masked, authenticated_by, message_id,"
-		    " created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-		    " ?10, ?11, ?12, ?13, ?14, ?14)");
+		    " created, updated, claimed_serial, claimed_dn) VALUES (?1, ?2,"
+		    " ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?15, ?16)");
 		sqlite3_bind_text(st, 1, out.state, -1, SQLITE_STATIC);
 		if (found == 0 && chk.problems == 0) {
 			sqlite3_bind_text(st, 2, cert.serial, -1, SQLITE_STATIC);
@@ -420,6 +689,10 @@ handle_request(struct process_ctx *p, const struct message *m, int64_t message_i
 			sqlite3_bind_text(st, 12, out.authenticated_by, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 13, message_id);
 		sqlite3_bind_int64(st, 14, t);
+		if (f.serial != NULL)
+			sqlite3_bind_text(st, 15, f.serial, -1, SQLITE_STATIC);
+		if (f.subject_dn != NULL)
+			sqlite3_bind_text(st, 16, f.subject_dn, -1, SQLITE_STATIC);
 		rc = sqlite3_step(st);
 		sqlite3_finalize(st);
 		if (rc != SQLITE_DONE) {
@@ -445,7 +718,14 @@ handle_request(struct process_ctx *p, const struct message *m, int64_t message_i
 			goto out;
 		free(problems);
 		problems = NULL;
+		if (strcmp(out.state, "pending_approval") == 0 &&
+		    send_approval_mails(p, id) == -1)
+			goto out;
 	}
+	/* Joined: the request changed, its old tokens no longer count, and
+	 * the OPs get new mails. */
+	if (out.joined_to != 0 && send_approval_mails(p, id) == -1)
+		goto out;
 
 	if ((tname = workflow_answer_template(out.answer)) == NULL) {
 		ret = 0;
@@ -557,7 +837,8 @@ handle_confirmation(struct process_ctx *p, const struct message *m,
 	if (rc != SQLITE_DONE ||
 	    audit_state(s, id, "awaiting_confirmation", "pending_approval",
 	    m->from.addr, "confirmed by the certificate's registered address") == -1 ||
-	    set_step(s, id, 2, 0, t, m->from.addr) == -1)
+	    set_step(s, id, 2, 0, t, m->from.addr) == -1 ||
+	    send_approval_mails(p, id) == -1)
 		goto out;
 	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
 	vars[nv++] = (struct template_var){ "id", idbuf, 0 };
@@ -574,6 +855,276 @@ out:
 	free(serial);
 	free(dn);
 	free(reason);
+	return ret;
+}
+
+/* Outcome mail (rejected, returned) to the applicant, copy to each OP. */
+static int
+outcome_mails(struct process_ctx *p, int64_t id, const char *tname,
+    const char *decided_by, const char *text)
+{
+	const struct config	*cfg = p->cfg;
+	struct approval_data	 a;
+	struct template_var	 vars[4];
+	struct outmail		 om;
+	char			 idbuf[24], *subject = NULL, *body = NULL, *err = NULL;
+	char			*safe;
+	size_t			 i;
+	int			 ret = -1;
+
+	if (approval_data_load(p->store, id, &a) == -1)
+		return -1;
+	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
+	vars[0] = (struct template_var){ "id", idbuf, 0 };
+	vars[1] = (struct template_var){ "serial", or_none(a.serial ? a.serial :
+	    a.claimed_serial, lang(p)), 0 };
+	vars[2] = (struct template_var){ "decided_by", decided_by, 0 };
+	vars[3] = (struct template_var){ "reason_text", or_none(text, lang(p)), 0 };
+	if (template_render(cfg->daemon.templates_dir, p->installed_templates,
+	    lang(p), tname, vars, 4, &subject, &body, &err) == -1) {
+		log_warnx("template %s: %s", tname, err);
+		ret = 0;
+		goto out;
+	}
+	safe = defuse_decisions(body);
+	free(body);
+	body = safe;
+	memset(&om, 0, sizeof(om));
+	om.request_id = id;
+	om.kind = tname;
+	om.subject = subject;
+	om.body = body;
+	om.to = a.requester;
+	if (outbox_queue(p->store, cfg, &om, NULL) == -1)
+		goto out;
+	for (i = 0; i < cfg->op.naddresses; i++) {
+		if (strcasecmp(cfg->op.addresses[i], a.requester) == 0)
+			continue;
+		om.to = cfg->op.addresses[i];
+		if (outbox_queue(p->store, cfg, &om, NULL) == -1)
+			goto out;
+	}
+	ret = 0;
+out:
+	approval_data_clear(&a);
+	free(subject);
+	free(body);
+	free(err);
+	return ret;
+}
+
+static const char *
+decision_name(enum reply_word w)
+{
+	return w == REPLY_APPROVE ? "approve" : w == REPLY_REJECT ? "reject" :
+	    "return";
+}
+
+int
+process_decide(struct process_ctx *p, int64_t id, enum reply_word w,
+    const char *actor, const char *note, int64_t message_id, int settle)
+{
+	struct store	*s = p->store;
+	sqlite3_stmt	*st;
+	const char	*to = NULL, *tname = NULL;
+	char		*why = NULL, *state = NULL;
+	int64_t		 t = (int64_t)now(), approvals = 0;
+	int		 rc, ret = -1;
+
+	st = store_prepare(s, "SELECT state FROM requests WHERE id = ?1");
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		state = colstr(st, 0);
+	sqlite3_finalize(st);
+	if (state == NULL || strcmp(state, "pending_approval") != 0) {
+		ret = 1;
+		goto out;
+	}
+	st = store_prepare(s, "INSERT INTO approvals (request_id, op, decision,"
+	    " note, at, message_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, decision_name(w), -1, SQLITE_STATIC);
+	if (note != NULL && *note != '\0')
+		sqlite3_bind_text(st, 4, note, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, t);
+	if (message_id != 0)
+		sqlite3_bind_int64(st, 6, message_id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		goto out;
+	if (w == REPLY_APPROVE) {
+		st = store_prepare(s, "SELECT count(*) FROM approvals WHERE"
+		    " request_id = ?1 AND decision = 'approve'");
+		sqlite3_bind_int64(st, 1, id);
+		if (exec_int(s, st, &approvals) == -1)
+			goto out;
+		if (!settle && approvals < p->cfg->op.approvals_required) {
+			why = xasprintf("approval %lld of %d", (long long)approvals,
+			    p->cfg->op.approvals_required);
+			struct audit_entry e;
+			memset(&e, 0, sizeof(e));
+			e.request_id = id;
+			e.event = "approval";
+			e.actor = actor;
+			e.reason = why;
+			ret = audit_append(s, &e);
+			goto out;
+		}
+		to = "approved";
+		why = settle ? xasprintf("approved by the admin%s%s",
+		    note ? ": " : "", note ? note : "") :
+		    xasprintf("%lld approval(s), %d required", (long long)approvals,
+		    p->cfg->op.approvals_required);
+	} else if (w == REPLY_REJECT) {
+		to = "rejected";
+		tname = "rejected";
+		why = xasprintf("rejected: %s", note && *note ? note : "-");
+	} else {
+		to = "returned";
+		tname = "returned";
+		why = xasprintf("returned to the applicant: %s", note && *note ?
+		    note : "-");
+	}
+	st = store_prepare(s, "UPDATE requests SET state = ?2, updated = ?3"
+	    " WHERE id = ?1 AND state = 'pending_approval'");
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, t);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE ||
+	    audit_state(s, id, "pending_approval", to, actor, why) == -1 ||
+	    set_step(s, id, 5, 0, t, actor) == -1 ||
+	    set_step(s, id, 6, 0, t, actor) == -1)
+		goto out;
+	if (tname != NULL && outcome_mails(p, id, tname, actor, note) == -1)
+		goto out;
+	ret = 0;
+out:
+	free(state);
+	free(why);
+	return ret;
+}
+
+/* "Already decided": what, by whom and when. */
+static int
+answer_decided(struct process_ctx *p, const struct message *m, int64_t id,
+    const char *op)
+{
+	struct template_var	 vars[5];
+	sqlite3_stmt		*st;
+	char			 idbuf[24], when[21], *state = NULL, *dec = NULL, *by = NULL;
+	int64_t			 at = 0;
+	int			 ret;
+
+	st = store_prepare(p->store, "SELECT r.state, a.decision, a.op, a.at FROM"
+	    " requests r LEFT JOIN approvals a ON a.request_id = r.id WHERE"
+	    " r.id = ?1 ORDER BY (a.op = ?2) DESC, a.at DESC LIMIT 1");
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, op, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		state = colstr(st, 0);
+		dec = colstr(st, 1);
+		by = colstr(st, 2);
+		at = sqlite3_column_int64(st, 3);
+	}
+	sqlite3_finalize(st);
+	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
+	if (at != 0)
+		time_rfc3339((time_t)at, when);
+	else
+		snprintf(when, sizeof(when), "-");
+	vars[0] = (struct template_var){ "id", idbuf, 0 };
+	vars[1] = (struct template_var){ "state", state, 0 };
+	vars[2] = (struct template_var){ "decided_by", by, 0 };
+	vars[3] = (struct template_var){ "decided_at", when, 0 };
+	vars[4] = (struct template_var){ "decision", dec ? dec : state, 0 };
+	ret = queue_answer(p, m, id, "decided", "decided", op, vars, 5, NULL);
+	free(state);
+	free(dec);
+	free(by);
+	return ret;
+}
+
+/* A reply with an approval token, from the OP it was sent to. */
+static int
+handle_approval(struct process_ctx *p, const struct message *m,
+    int64_t message_id, const struct token_claims *c, char **quarantine_r)
+{
+	const struct config	*cfg = p->cfg;
+	struct store		*s = p->store;
+	struct template_var	 vars[1];
+	struct approval_data	 a;
+	sqlite3_stmt		*st;
+	enum reply_word		 w;
+	const char		*op = m->from.addr;
+	char			*own = NULL, *rest = NULL, *actor = NULL, idbuf[24], *kind;
+	int64_t			 id = c->request_id, mine = 0;
+	int			 r, ret = -1;
+
+	if (approval_data_load(s, id, &a) == -1) {
+		*quarantine_r = xstrdup("approval for an unknown request");
+		return 0;
+	}
+	if (link_message(s, message_id, id) == -1)
+		goto out;
+	if (!is_op(cfg, op) || strcasecmp(op, a.requester) == 0) {
+		*quarantine_r = xstrdup(strcasecmp(op, a.requester) == 0 ?
+		    "approval reply from the applicant" :
+		    "approval reply from an address that is not an OP");
+		ret = 0;
+		goto out;
+	}
+	if (cfg->request.trusted_authserv_id != NULL &&
+	    authres_dmarc(m, cfg->request.trusted_authserv_id, domain_of(op)) !=
+	    DMARC_PASS) {
+		*quarantine_r = xstrdup("approval reply without DMARC pass from the "
+		    "trusted server");
+		ret = 0;
+		goto out;
+	}
+	if (cfg->op.require_smime) {
+		*quarantine_r = xstrdup("require_smime is set, and this version "
+		    "cannot verify S/MIME signatures yet");
+		ret = 0;
+		goto out;
+	}
+	actor = xasprintf("op:%s", op);
+	st = store_prepare(s, "SELECT count(*) FROM approvals WHERE request_id = ?1"
+	    " AND op = ?2");
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, actor, -1, SQLITE_STATIC);
+	if (exec_int(s, st, &mine) == -1)
+		goto out;
+	if (mine > 0 || strcmp(a.state, "pending_approval") != 0) {
+		ret = answer_decided(p, m, id, op);
+		goto out;
+	}
+	own = reply_own_text(m->text);
+	w = reply_decision(own, &rest);
+	if (w != REPLY_APPROVE && w != REPLY_REJECT && w != REPLY_RETURN) {
+		/* One answer per OP and request. */
+		kind = xasprintf("not-understood-%lld", (long long)id);
+		if (!outbox_sent_today(s, op, kind, (int64_t)now())) {
+			snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
+			vars[0] = (struct template_var){ "id", idbuf, 0 };
+			r = queue_answer(p, m, id, "not-understood", kind, op, vars, 1,
+			    NULL);
+		} else
+			r = 0;
+		free(kind);
+		ret = r;
+		goto out;
+	}
+	r = process_decide(p, id, w, actor, rest, message_id, 0);
+	ret = r == -1 ? -1 : 0;
+out:
+	approval_data_clear(&a);
+	free(own);
+	free(rest);
+	free(actor);
 	return ret;
 }
 
@@ -604,6 +1155,7 @@ handle_reply(struct process_ctx *p, const struct message *m, int64_t message_id,
 	case TOKEN_CONFIRMATION:
 		return handle_confirmation(p, m, message_id, &claims, quarantine_r);
 	case TOKEN_APPROVAL:
+		return handle_approval(p, m, message_id, &claims, quarantine_r);
 	case TOKEN_MANUAL_REVOCATION:
 	default:
 		*quarantine_r = xstrdup("reply with a token of a purpose this "

@@ -13,6 +13,7 @@
 #include "classify.h"
 #include "store.h"
 #include "token.h"
+#include "reply.h"
 
 struct process_ctx {
 	const struct config	*cfg;
@@ -40,6 +41,13 @@ int	process_message(struct process_ctx *, const struct message *, int64_t messag
 /* Tell the admin (daemon.admin_address, through the outbox, in the
  * current transaction); always logged. 0 or -1 (store error). */
 int	process_alert(struct process_ctx *, const char *what, const char *details);
+
+/* A decision on a pending request, by an OP (actor "op:ADDR", from the
+ * reply message_id) or the admin (settle = 1: approve settles whatever
+ * approvals_required says). 0 done, 1 the request is not pending, -1
+ * store error. Call inside a transaction. */
+int	process_decide(struct process_ctx *, int64_t id, enum reply_word,
+	    const char *actor, const char *note, int64_t message_id, int settle);
 
 /* Timers: awaiting_confirmation past expire_after becomes expired. */
 int	process_timers(struct process_ctx *, int64_t now);

@@ -30,7 +30,9 @@ static const char *const migrations[] = {
 	"  reason_code INTEGER,"		/* RFC 5280 CRLReason */
 	"  invalidity_date INTEGER,"
 	"  requester TEXT NOT NULL,"		/* the checked From address */
-	"  username TEXT,"
+	"  username TEXT,"			/* as the applicant wrote it */
+	"  claimed_serial TEXT,"		/* idem, normalised */
+	"  claimed_dn TEXT,"			/* idem */
 	"  name TEXT,"
 	"  nik_masked TEXT,"
 	"  authenticated_by TEXT,"		/* dmarc, confirmation, admin, ... */

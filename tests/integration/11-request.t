@@ -79,7 +79,7 @@ like "it is threaded on the request" "$mail1" "In-Reply-To: <r1\.[0-9]+@example.
 unlike "it carries no token (plain Reply-To)" "$mail1" "Reply-To: cabut\+"
 is "it went to From, not to the Reply-To the applicant set" "$(inbox admin)" 0
 steps=$("$CABUTCTL" -c "$conf" show 1 --json | /usr/bin/python3 -c 'import json,sys; print(",".join(str(s["step"]) for s in json.load(sys.stdin)["steps"]))')
-is "SOP steps 2-5 are recorded" "$steps" "2,3,4,5"
+is "SOP steps 2-6 are recorded (6: the OPs were asked)" "$steps" "2,3,4,5,6"
 
 # 2. The same certificate again: joined to the open, authenticated request.
 cabut_request "$HARNESS_DIR/r2.eml" "pemohon@example.test" \
