@@ -52,6 +52,7 @@ usage(void)
 	    "  reprocess ID\n"
 	    "  registry import FILE.pem ... [--username NAME]\n"
 	    "  registry show SERIAL [--json]\n"
+	    "  request add --serial SERIAL --reason REASON --letter FILE [--note TEXT]\n"
 	    "  approve ID [--note TEXT]\n"
 	    "  reject ID --reason TEXT\n");
 	exit(EXIT_USAGE);
@@ -760,6 +761,58 @@ wake_daemon(struct ctl *c)
 }
 
 static int
+cmd_request(struct ctl *c, int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "serial", required_argument, NULL, 's' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ "letter", required_argument, NULL, 'l' },
+		{ "note", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct process_ctx	 pc;
+	const char		*serial = NULL, *reason = NULL, *letter = NULL;
+	const char		*note = NULL;
+	char			*err = NULL;
+	int64_t			 id;
+	int			 ch, r;
+
+	if (argc < 2 || strcmp(argv[1], "add") != 0)
+		usage();
+	argc--;
+	argv++;
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's': serial = optarg; break;
+		case 'r': reason = optarg; break;
+		case 'l': letter = optarg; break;
+		case 'n': note = optarg; break;
+		default: usage();
+		}
+	}
+	if (optind != argc || serial == NULL || reason == NULL || letter == NULL)
+		usage();
+	open_store(c, 0);
+	if (process_init(&pc, c->cfg, c->store, &err) == -1) {
+		fprintf(stderr, "cabutctl: %s\n", err);
+		free(err);
+		return EXIT_CONFIG;
+	}
+	r = process_request_add(&pc, serial, reason, letter, note, c->actor, &id,
+	    &err);
+	process_free(&pc);
+	if (r == -1) {
+		fprintf(stderr, "cabutctl: request add: %s\n", err);
+		free(err);
+		return 1;
+	}
+	printf("request %" PRId64 " entered; approval mails are queued\n", id);
+	wake_daemon(c);
+	return 0;
+}
+
+static int
 cmd_decide(struct ctl *c, int argc, char **argv)
 {
 	static const struct option	 opts[] = {
@@ -831,6 +884,7 @@ static const struct {
 	{ "quarantine", cmd_quarantine, 1 },
 	{ "reprocess", cmd_reprocess, 1 },
 	{ "registry", cmd_registry, 1 },
+	{ "request", cmd_request, 1 },
 	{ "approve", cmd_decide, 1 },
 	{ "reject", cmd_decide, 1 },
 };

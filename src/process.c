@@ -13,6 +13,7 @@
 #include "log.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,7 @@ static const struct template_spec answer_specs[] = {
 	{ "approval", approval_vars },
 	{ "rejected", outcome_vars },
 	{ "returned", outcome_vars },
+	{ "expired", outcome_vars },
 	{ "decided", decided_vars },
 	{ "not-understood", nu_vars },
 };
@@ -452,8 +454,31 @@ is_op(const struct config *cfg, const char *addr)
 	return 0;
 }
 
+static int	approval_mails(struct process_ctx *, int64_t, const char *);
+
+static int
+op_decided(struct store *s, int64_t id, const char *op)
+{
+	sqlite3_stmt	*st = store_prepare(s, "SELECT count(*) FROM approvals"
+	    " WHERE request_id = ?1 AND op = 'op:' || lower(?2)");
+	int64_t		 n = 0;
+
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, op, -1, SQLITE_STATIC);
+	exec_int(s, st, &n);
+	return n > 0;
+}
+
 static int
 send_approval_mails(struct process_ctx *p, int64_t id)
+{
+	return approval_mails(p, id, "approval");
+}
+
+/* Approval mails (kind "approval"), or reminders ("reminder": only to
+ * the OPs who have not decided). */
+static int
+approval_mails(struct process_ctx *p, int64_t id, const char *kind)
 {
 	const struct config	*cfg = p->cfg;
 	const char		*lg = lang(p);
@@ -540,11 +565,14 @@ send_approval_mails(struct process_ctx *p, int64_t id)
 		/* The applicant never decides on their own request. */
 		if (strcasecmp(cfg->op.addresses[i], a.requester) == 0)
 			continue;
+		if (strcmp(kind, "reminder") == 0 &&
+		    op_decided(p->store, id, cfg->op.addresses[i]))
+			continue;
 		token_make(&p->key, TOKEN_APPROVAL, (uint32_t)id, cfg->op.addresses[i],
 		    t + cfg->op.expire_after, digest, token);
 		memset(&om, 0, sizeof(om));
 		om.request_id = id;
-		om.kind = "approval";
+		om.kind = kind;
 		om.to = cfg->op.addresses[i];
 		om.subject = subject;
 		om.body = body;
@@ -1164,6 +1192,32 @@ handle_reply(struct process_ctx *p, const struct message *m, int64_t message_id,
 	}
 }
 
+/* A delivery report about one of cabut's approval mails: the admin must
+ * know, an OP did not get it. */
+static int
+bounce_alert(struct process_ctx *p, const struct message *m,
+    const struct classification *c)
+{
+	struct token_claims	 claims;
+	char			*details;
+	int			 r;
+
+	if (c->ntokens == 0 || m->content_type == NULL ||
+	    strcmp(m->content_type, "multipart/report") != 0 ||
+	    m->report_type == NULL || strcmp(m->report_type, "delivery-status") != 0)
+		return 0;
+	if (token_decode(c->tokens[0], &claims) == -1 ||
+	    claims.purpose != TOKEN_APPROVAL)
+		return 0;
+	details = xasprintf("An approval mail for request %lu bounced: %s\n"
+	    "(from %s). The OP it was for has not received it.",
+	    (unsigned long)claims.request_id, m->subject ? m->subject : "-",
+	    m->from.addr ? m->from.addr : "<>");
+	r = process_alert(p, "approval mail bounced", details);
+	free(details);
+	return r;
+}
+
 int
 process_message(struct process_ctx *p, const struct message *m, int64_t message_id,
     const struct classification *c, const char **kind_r, char **quarantine_r)
@@ -1180,7 +1234,7 @@ process_message(struct process_ctx *p, const struct message *m, int64_t message_
 		return 0;
 	case CLASS_AUTOMATIC:
 	default:
-		return 0;
+		return bounce_alert(p, m, c);
 	}
 }
 
@@ -1212,6 +1266,93 @@ out:
 	free(subject);
 	free(body);
 	free(err);
+	return ret;
+}
+
+/* Reminders and expiry of requests waiting for the OPs' decision. */
+static int
+pending_timers(struct process_ctx *p, int64_t t)
+{
+	const struct config	*cfg = p->cfg;
+	struct audit_entry	 e;
+	sqlite3_stmt		*st;
+	int64_t			*ids = NULL, *since = NULL, *sent = NULL, due;
+	size_t			 n = 0, cap = 0, i;
+	char			*why;
+	int			 rc, ret = -1;
+
+	st = store_prepare(p->store, "SELECT r.id, coalesce(s.started, r.updated),"
+	    " r.reminders FROM requests r LEFT JOIN request_steps s ON"
+	    " s.request_id = r.id AND s.step = 6 WHERE r.state = 'pending_approval'"
+	    " LIMIT 10000");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			ids = xreallocarray(ids, cap, sizeof(*ids));
+			since = xreallocarray(since, cap, sizeof(*since));
+			sent = xreallocarray(sent, cap, sizeof(*sent));
+		}
+		ids[n] = sqlite3_column_int64(st, 0);
+		since[n] = sqlite3_column_int64(st, 1);
+		sent[n] = sqlite3_column_int64(st, 2);
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (store_begin(p->store) == -1)
+			goto out;
+		if (t >= since[i] + cfg->op.expire_after) {
+			st = store_prepare(p->store, "UPDATE requests SET state = 'expired',"
+			    " updated = ?2 WHERE id = ?1 AND state = 'pending_approval'");
+			sqlite3_bind_int64(st, 1, ids[i]);
+			sqlite3_bind_int64(st, 2, t);
+			rc = sqlite3_step(st);
+			sqlite3_finalize(st);
+			if (rc != SQLITE_DONE || audit_state(p->store, ids[i],
+			    "pending_approval", "expired", "system",
+			    "no decision within expire_after") == -1 ||
+			    set_step(p->store, ids[i], 6, 0, t, "system") == -1 ||
+			    outcome_mails(p, ids[i], "expired", "cabut",
+			    NULL) == -1)
+				goto rollback;
+			log_info("request %lld expired: no decision", (long long)ids[i]);
+		} else {
+			due = since[i] + cfg->op.reminder_after +
+			    sent[i] * cfg->op.reminder_every;
+			if (sent[i] >= cfg->op.reminders_max || t < due) {
+				store_rollback(p->store);
+				continue;
+			}
+			why = xasprintf("reminder %lld of %d", (long long)sent[i] + 1,
+			    cfg->op.reminders_max);
+			memset(&e, 0, sizeof(e));
+			e.request_id = ids[i];
+			e.event = "reminder";
+			e.reason = why;
+			st = store_prepare(p->store, "UPDATE requests SET reminders ="
+			    " reminders + 1 WHERE id = ?1");
+			sqlite3_bind_int64(st, 1, ids[i]);
+			rc = sqlite3_step(st);
+			sqlite3_finalize(st);
+			rc = rc != SQLITE_DONE || audit_append(p->store, &e) == -1 ||
+			    approval_mails(p, ids[i], "reminder") == -1;
+			free(why);
+			if (rc)
+				goto rollback;
+		}
+		if (store_commit(p->store) == -1)
+			goto out;
+	}
+	ret = 0;
+	goto out;
+rollback:
+	store_rollback(p->store);
+out:
+	free(ids);
+	free(since);
+	free(sent);
 	return ret;
 }
 
@@ -1255,8 +1396,120 @@ process_timers(struct process_ctx *p, int64_t t)
 			goto out;
 		log_info("request %lld expired: not confirmed", (long long)ids[i]);
 	}
-	ret = 0;
+	ret = pending_timers(p, t);
 out:
 	free(ids);
+	return ret;
+}
+
+int
+process_request_add(struct process_ctx *p, const char *serial_text,
+    const char *reason_text, const char *letter_path, const char *note,
+    const char *actor, int64_t *id_r, char **error_r)
+{
+	const struct config	*cfg = p->cfg;
+	struct store		*s = p->store;
+	struct registry_cert	 cert;
+	enum request_reason	 reason;
+	sqlite3_stmt		*st;
+	const char		*type;
+	unsigned char		*data = NULL;
+	char			*serial = NULL, *entered = NULL, *auth = NULL;
+	size_t			 len = 0, i;
+	int64_t			 t = (int64_t)now(), id;
+	FILE			*f = NULL;
+	int			 rc, ok = 0, ret = -1;
+
+	memset(&cert, 0, sizeof(cert));
+	*error_r = NULL;
+	if (request_serial_normalise(serial_text, &serial) == -1) {
+		*error_r = xasprintf("'%s' is not a serial number", serial_text);
+		goto out;
+	}
+	if ((reason = request_reason_parse(reason_text)) == REASON_NONE) {
+		*error_r = xasprintf("unknown reason '%s' (lupa passphrase, perubahan "
+		    "data, kehilangan sertifikat)", reason_text);
+		goto out;
+	}
+	if ((rc = registry_find(s, serial, NULL, NULL, &cert)) != 0) {
+		*error_r = rc == 1 ? xasprintf("no certificate %s in the registry",
+		    serial) : xstrdup("cannot read the registry");
+		goto out;
+	}
+	if (cert.email == NULL) {
+		*error_r = xasprintf("certificate %s has no e-mail address to tell "
+		    "its holder", serial);
+		goto out;
+	}
+	if ((f = fopen(letter_path, "rb")) == NULL) {
+		*error_r = xasprintf("%s: %s", letter_path, strerror(errno));
+		goto out;
+	}
+	data = xmalloc(cfg->request.max_attachment_size + 1);
+	len = fread(data, 1, cfg->request.max_attachment_size + 1, f);
+	if (len == 0 || len > cfg->request.max_attachment_size) {
+		*error_r = xasprintf("%s: empty or larger than max_attachment_size",
+		    letter_path);
+		goto out;
+	}
+	type = magic_buffer(p->magic, data, len);
+	for (i = 0; type != NULL && i < cfg->request.nallowed_types; i++)
+		if (strcmp(type, cfg->request.allowed_types[i]) == 0)
+			ok = 1;
+	if (!ok) {
+		*error_r = xasprintf("%s is %s, not an allowed type", letter_path,
+		    type ? type : "of an unknown type");
+		goto out;
+	}
+	entered = note ? xasprintf("%s: %s", actor, note) : xstrdup(actor);
+	auth = xasprintf("entered by hand by %s", actor);
+	if (store_begin(s) == -1)
+		goto out;
+	st = store_prepare(s, "INSERT INTO requests (state, serial, issuer,"
+	    " subject_dn, reason, reason_code, invalidity_date, requester,"
+	    " authenticated_by, entered_by, claimed_serial, created, updated)"
+	    " VALUES ('pending_approval', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+	    " ?1, ?10, ?10)");
+	sqlite3_bind_text(st, 1, cert.serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, cert.issuer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, cert.subject_dn, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, request_reason_name(reason), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, request_reason_code(reason));
+	if (reason == REASON_KEHILANGAN)
+		sqlite3_bind_int64(st, 6, t);
+	sqlite3_bind_text(st, 7, cert.email, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, auth, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, entered, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 10, t);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		goto rollback;
+	id = sqlite3_last_insert_rowid(s->db);
+	if (store_evidence_add(s, id, 0, "letter", letter_path, type, data, len, 1,
+	    NULL, NULL) == -1 ||
+	    audit_state(s, id, NULL, "pending_approval", actor,
+	    "entered by hand for the applicant") == -1 ||
+	    set_step(s, id, 2, t, t, actor) == -1 ||
+	    set_step(s, id, 3, t, t, actor) == -1 ||
+	    set_step(s, id, 4, t, t, actor) == -1 ||
+	    set_step(s, id, 5, t, 0, actor) == -1 ||
+	    send_approval_mails(p, id) == -1 || store_commit(s) == -1)
+		goto rollback;
+	*id_r = id;
+	ret = 0;
+	goto out;
+rollback:
+	store_rollback(s);
+	if (*error_r == NULL)
+		*error_r = xstrdup("store error");
+out:
+	if (f != NULL)
+		fclose(f);
+	registry_cert_clear(&cert);
+	free(data);
+	free(serial);
+	free(entered);
+	free(auth);
 	return ret;
 }

@@ -49,6 +49,13 @@ int	process_alert(struct process_ctx *, const char *what, const char *details);
 int	process_decide(struct process_ctx *, int64_t id, enum reply_word,
 	    const char *actor, const char *note, int64_t message_id, int settle);
 
+/* cabutctl request add: an OP enters a request for the holder of the
+ * registered certificate serial; it goes to the OPs like any other,
+ * marked as entered by hand. 0 (*id_r) or -1 with *error_r. */
+int	process_request_add(struct process_ctx *, const char *serial,
+	    const char *reason, const char *letter_path, const char *note,
+	    const char *actor, int64_t *id_r, char **error_r);
+
 /* Timers: awaiting_confirmation past expire_after becomes expired. */
 int	process_timers(struct process_ctx *, int64_t now);
 

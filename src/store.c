@@ -40,6 +40,7 @@ static const char *const migrations[] = {
 	"  joined_to INTEGER REFERENCES requests(id),"
 	"  message_id INTEGER REFERENCES messages(id),"
 	"  data_version INTEGER NOT NULL DEFAULT 1,"	/* grows when joined: old tokens stop counting */
+	"  reminders INTEGER NOT NULL DEFAULT 0,"	/* reminders sent to the OPs */
 	"  created INTEGER NOT NULL,"
 	"  updated INTEGER NOT NULL"
 	");"

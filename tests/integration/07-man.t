@@ -15,7 +15,7 @@ for opt in -c -f --once --check-config -V SIGHUP; do
 	like "cabutd(8) documents $opt" "$text" "$opt"
 done
 text=$("$MANDOC" -Tascii "$top_srcdir/man/cabutctl.8" | col -b)
-for cmd in init list show log --verify --head --json quarantine reprocess registry --username approve reject --reason; do
+for cmd in init list show log --verify --head --json quarantine reprocess registry --username approve reject --reason request; do
 	like "cabutctl(8) documents $cmd" "$text" "$cmd"
 done
 text=$("$MANDOC" -Tascii "$top_srcdir/man/cabut.conf.5" | col -b)

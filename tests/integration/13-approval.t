@@ -182,6 +182,58 @@ is "a decided request cannot be approved again (exit 1)" "$rc" 1
 rc=$(exit_code "$CABUTCTL" -c "$conf" reject "$id")
 is "reject without --reason is a usage error" "$rc" 64
 
+# 10. cabutctl request add: an OP enters a request for the holder.
+out=$("$CABUTCTL" -c "$conf" request add --serial "$s1" --reason "lupa passphrase" \
+	--letter "$HARNESS_DIR/surat.pdf" --note "pemohon datang langsung" 2>&1); rc=$?
+is "request add enters a request" "$rc" 0
+id=$(q 'SELECT max(id) FROM requests')
+is "it waits for approval, marked as entered by hand" \
+	"$(q "SELECT state || '|' || requester || '|' || (entered_by LIKE 'admin:%pemohon datang langsung') FROM requests WHERE id = $id")" \
+	"pending_approval|pemohon@example.test|1"
+is "and goes to the three OPs like any other" "$(q "SELECT count(*) FROM outbox WHERE kind = 'approval' AND request_id = $id")" 3
+printf 'not a letter\n' >"$HARNESS_DIR/note.txt"
+rc=$(exit_code "$CABUTCTL" -c "$conf" request add --serial "$s1" --reason "lupa passphrase" --letter "$HARNESS_DIR/note.txt")
+is "a letter of a type not allowed is refused" "$rc" 1
+rc=$(exit_code "$CABUTCTL" -c "$conf" request add --serial ABCDEF --reason "lupa passphrase" --letter "$HARNESS_DIR/surat.pdf")
+is "an unknown certificate is refused" "$rc" 1
+"$CABUTCTL" -c "$conf" reject "$id" --reason "uji" >/dev/null
+
+# 9 (before 8, which runs the daemon). Reminders, expiry and bounces,
+# with the clock moved by CABUT_NOW (test builds only).
+if cabut_has_test_hooks; then
+	writeconf "[op]" "reminder_after = 5m" "reminder_every = 1h" "reminders_max = 2" \
+		"expire_after = 1d" "[daemon]" "admin_address = admin@example.test"
+	request "$HARNESS_DIR/r7.eml" pemohon2@example.test "$s2" "perubahan data"
+	once
+	id=$(q 'SELECT max(id) FROM requests')
+	t0=$(q "SELECT started FROM request_steps WHERE request_id = $id AND step = 6")
+	rem() { q "SELECT count(*) FROM outbox WHERE kind = 'reminder' AND request_id = $id"; }
+	CABUT_NOW=$((t0 + 200)) once
+	is "no reminder before reminder_after" "$(rem)" 0
+	CABUT_NOW=$((t0 + 301)) once
+	is "after reminder_after each undecided OP is reminded" "$(rem)" 2
+	CABUT_NOW=$((t0 + 400)) once
+	is "not again before reminder_every" "$(rem)" 2
+	CABUT_NOW=$((t0 + 301 + 3600)) once
+	is "a second reminder after reminder_every" "$(rem)" 4
+	CABUT_NOW=$((t0 + 301 + 7200)) once
+	is "no more than reminders_max" "$(rem)" 4
+	# A bounce of the approval mail reaches the admin.
+	tok=$(q "SELECT substr(message_id, 7, instr(message_id, '@') - 7) FROM outbox WHERE kind = 'approval' AND request_id = $id LIMIT 1")
+	printf 'From: MAILER-DAEMON@example.test\nTo: cabut@example.test\nSubject: Undelivered Mail Returned to Sender\nMessage-ID: <dsn1@x>\nReferences: <cabut.%s@example.test>\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary="d"\n\n--d\nContent-Type: text/plain\n\nnot delivered\n--d\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx\n\nFinal-Recipient: rfc822; op2@example.test\nAction: failed\nStatus: 5.1.1\n--d--\n' "$tok" >"$HARNESS_DIR/dsn.eml"
+	deliver_unseen cabut "$HARNESS_DIR/dsn.eml"
+	CABUT_NOW=$((t0 + 7300)) once
+	is "a bounced approval mail alerts the admin" \
+		"$(q "SELECT count(*) FROM outbox WHERE kind = 'alert' AND recipient = 'admin@example.test'")" 1
+	CABUT_NOW=$((t0 + 86401)) once
+	is "no decision within expire_after: expired" "$(q "SELECT state FROM requests WHERE id = $id")" expired
+	is "the applicant and the two OPs are told" \
+		"$(q "SELECT group_concat(recipient, ',') FROM (SELECT recipient FROM outbox WHERE kind = 'expired' AND request_id = $id ORDER BY recipient)")" \
+		"op1@example.test,op2@example.test,pemohon2@example.test"
+else
+	skip 8 "built without --enable-test-hooks"
+fi
+
 # 8. A running daemon (IDLE, poll_interval 10m) acts on cabutctl at once.
 CABUT_POLL=10m writeconf
 request "$HARNESS_DIR/r6.eml" pemohon2@example.test "$s2" "perubahan data" "Username: sri"
