@@ -84,7 +84,8 @@ unlike "no line of it reads as a decision" "$(sed -n '/^Content-Transfer-Encodin
 # 2. Forgeries change nothing.
 reply "$HARNESS_DIR/f1.eml" stranger@example.test "$t1" "SETUJU"
 reply "$HARNESS_DIR/f2.eml" op2@example.test "$t1" "SETUJU"
-reply "$HARNESS_DIR/f3.eml" op1@example.test "${t1%?}a" "SETUJU"
+tampered=${t1%?}$([ "${t1: -1}" = a ] && echo b || echo a)
+reply "$HARNESS_DIR/f3.eml" op1@example.test "$tampered" "SETUJU"
 printf 'From: op1@example.test\nTo: cabut+%s@example.test\nSubject: Re\nMessage-ID: <nodmarc@x>\n\nSETUJU\n' "$t1" >"$HARNESS_DIR/f4.eml"
 deliver_unseen cabut "$HARNESS_DIR/f4.eml"
 reply "$HARNESS_DIR/f5.eml" op1@example.test "$t1" "> SETUJU
@@ -197,6 +198,44 @@ is "a letter of a type not allowed is refused" "$rc" 1
 rc=$(exit_code "$CABUTCTL" -c "$conf" request add --serial ABCDEF --reason "lupa passphrase" --letter "$HARNESS_DIR/surat.pdf")
 is "an unknown certificate is refused" "$rc" 1
 "$CABUTCTL" -c "$conf" reject "$id" --reason "uji" >/dev/null
+
+# 11. Other mail clients and other tokens.
+newreq() {	# newreq NAME: a request by pemohon2; sets id and t (op1's token)
+	request "$HARNESS_DIR/$1.eml" pemohon2@example.test "$s2" "perubahan data"
+	once
+	id=$(q 'SELECT max(id) FROM requests')
+	wait_for 10 eval 'mail_of op1 "$(inbox op1)" | grep -q "cabut #$id"' || true
+	t=$(mail_of op1 "$(inbox op1)" | token_of)
+}
+newreq r8
+# HTML only (as a webmail sends it), with the quote in a blockquote.
+printf 'From: op1@example.test\nTo: cabut+%s@example.test\nSubject: Re\nMessage-ID: <html1@x>\n%s\nMIME-Version: 1.0\nContent-Type: text/html; charset=utf-8\n\n<html><body><div dir="ltr"><b>TOLAK</b>&nbsp;&mdash; NIK tidak sesuai</div><br><div class="gmail_quote">Pada tanggal 26 Nov 2026, cabut menulis:<blockquote>SETUJU</blockquote></div></body></html>\n' "$t" "$AR" >"$HARNESS_DIR/h1.eml"
+deliver_unseen cabut "$HARNESS_DIR/h1.eml"
+once
+is "an HTML-only reply is read as text: TOLAK rejects" "$(q "SELECT state FROM requests WHERE id = $id")" rejected
+like "with its reason" "$("$CABUTCTL" -c "$conf" log)" "rejected: .*NIK tidak sesuai"
+newreq r9
+# mutt: attribution line, then ">" quotes, and a signature.
+reply "$HARNESS_DIR/m1.eml" op1@example.test "$t" "approve
+
+On Thu, Nov 26, 2026 at 10:00:00AM +0700, cabut BSrE wrote:
+> TOLAK
+-- 
+op1"
+once
+is "a mutt-style reply counts as op1's approval (1 of the 2 required)" \
+	"$(q "SELECT group_concat(op || ':' || decision) FROM approvals WHERE request_id = $id")" "op:op1@example.test:approve"
+"$CABUTCTL" -c "$conf" reject "$id" --reason "uji" >/dev/null	# or the next one would join it
+if cabut_has_test_hooks; then
+	newreq r10
+	reply "$HARNESS_DIR/e1.eml" op1@example.test "$t" "SETUJU"
+	CABUT_NOW=$(( $(date +%s) + 8 * 86400 )) once
+	is "an expired token decides nothing" "$(q "SELECT count(*) FROM approvals WHERE request_id = $id")" 0
+	like "it is quarantined as expired" "$("$CABUTCTL" -c "$conf" quarantine)" "token expired"
+	"$CABUTCTL" -c "$conf" reject "$id" --reason "uji" >/dev/null
+else
+	skip 2 "built without --enable-test-hooks"
+fi
 
 # 9 (before 8, which runs the daemon). Reminders, expiry and bounces,
 # with the clock moved by CABUT_NOW (test builds only).
