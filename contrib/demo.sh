@@ -43,16 +43,8 @@ echo "IMAP 127.0.0.1:$IMAP_PORT  IMAPS 127.0.0.1:$IMAPS_PORT  SMTP 127.0.0.1:$SM
 
 step "configuration"
 conf=$HARNESS_DIR/cabut.conf
-for s in imap smtp; do
-	printf 'secret-%s\n' "$([ $s = imap ] && echo cabut || echo smtp)" >"$HARNESS_DIR/$s.pass"
-	chmod 0600 "$HARNESS_DIR/$s.pass"
-	[ "$(id -u)" = 0 ] && chown "$(cabut_user)" "$HARNESS_DIR/$s.pass"
-done
-cabut_config "$conf" \
-	"[imap]" "username = cabut" "password_file = $HARNESS_DIR/imap.pass" "ca_file = $DOVECOT_CA" \
-	"[smtp]" "username = cabut" "password_file = $HARNESS_DIR/smtp.pass" "ca_file = $DOVECOT_CA" \
-	"[request]" "trusted_authserv_id = mx.example.test"
-sed -i "s|^url = imap://127.0.0.1:|url = imap://localhost:|; s|^url = smtp://127.0.0.1:|url = smtp://localhost:|" "$conf"
+cabut_secrets
+cabut_mail_config "$conf"
 sed 's/^/    /' "$conf"
 "$CABUTD" --check-config -c "$conf"
 

@@ -14,30 +14,13 @@ smtp_start || bail "smtp server did not start"
 
 conf=$HARNESS_DIR/cabut.conf
 db=$HARNESS_DIR/state/cabut.db
-for s in imap smtp; do
-	printf 'secret-%s\n' "$([ $s = imap ] && echo cabut || echo smtp)" >"$HARNESS_DIR/$s.pass"
-	chmod 0600 "$HARNESS_DIR/$s.pass"
-	[ "$(id -u)" = 0 ] && chown "$(cabut_user)" "$HARNESS_DIR/$s.pass"
-done
-writeconf() {
-	cabut_config "$conf" \
-		"[imap]" "username = cabut" "password_file = $HARNESS_DIR/imap.pass" \
-		"ca_file = $DOVECOT_CA" \
-		"[smtp]" "username = cabut" "password_file = $HARNESS_DIR/smtp.pass" \
-		"ca_file = $DOVECOT_CA" \
-		"[request]" "trusted_authserv_id = mx.example.test" "$@"
-	sed -i "s|^url = imap://127.0.0.1:|url = imap://localhost:|; s|^url = smtp://127.0.0.1:|url = smtp://localhost:|" "$conf"
-}
+cabut_secrets
+writeconf() { cabut_mail_config "$conf" "$@"; }
 writeconf
 cabut_init "$conf" || bail "init failed"
 once() { "$CABUTD" --once -c "$conf" 2>>"$HARNESS_DIR/once.err"; }
 q() { sqlite3 "$db" "$1"; }
 inbox() { mailbox_count "$1"; }
-mail_of() {	# mail_of USER N: the N-th message (1 = oldest)
-	local uid
-	uid=$(mailbox_uids "$1" | sed -n "${2}p")
-	doveadm -c "$DOVECOT_CONF" fetch -u "$1" text mailbox INBOX uid "$uid" | sed 1d
-}
 token_of() { grep -o 'Reply-To: cabut+[a-z2-7]*@example.test' | sed 's/.*+//; s/@.*//'; }
 AR='Authentication-Results: mx.example.test; dmarc=pass header.from=example.test'
 reply() {	# reply FILE FROM TOKEN BODY [style]

@@ -146,3 +146,39 @@ cabut_request() {
 		fi
 	} >"$f"
 }
+
+# cabut_secrets: the IMAP and SMTP password files of the harness's
+# servers, $HARNESS_DIR/imap.pass and smtp.pass, readable by the daemon.
+cabut_secrets() {
+	local s
+	printf 'secret-cabut\n' >"$HARNESS_DIR/imap.pass"
+	printf '%s\n' "${SMTP_PASSWORD:-secret-smtp}" >"$HARNESS_DIR/smtp.pass"
+	for s in imap smtp; do
+		chmod 0600 "$HARNESS_DIR/$s.pass"
+		[ "$(id -u)" = 0 ] && chown "$(cabut_user)" "$HARNESS_DIR/$s.pass"
+	done
+	return 0
+}
+
+# cabut_mail_config FILE [INI...]: cabut_config for the harness's Dovecot
+# and SMTP server, by name (localhost) so certificates verify, with the
+# passwords of cabut_secrets and mx.example.test as the trusted
+# authserv-id; INI lines are added as with cabut_config.
+cabut_mail_config() {
+	local file=$1
+	shift
+	cabut_config "$file" \
+		"[imap]" "username = cabut" "password_file = $HARNESS_DIR/imap.pass" \
+		"ca_file = $DOVECOT_CA" \
+		"[smtp]" "username = cabut" "password_file = $HARNESS_DIR/smtp.pass" \
+		"ca_file = $DOVECOT_CA" \
+		"[request]" "trusted_authserv_id = mx.example.test" "$@"
+	sed -i "s|^url = imap://127.0.0.1:|url = imap://localhost:|; s|^url = smtp://127.0.0.1:|url = smtp://localhost:|" "$file"
+}
+
+# mail_of USER N: the N-th message of USER's INBOX (1 = oldest).
+mail_of() {
+	local uid
+	uid=$(mailbox_uids "$1" | sed -n "${2}p")
+	doveadm -c "$DOVECOT_CONF" fetch -u "$1" text mailbox INBOX uid "$uid" | sed 1d
+}
