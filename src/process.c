@@ -8,6 +8,7 @@
 #include "reply.h"
 #include "template.h"
 #include "outbox.h"
+#include "smime.h"
 #include "audit.h"
 #include "util.h"
 #include "log.h"
@@ -1076,6 +1077,49 @@ answer_decided(struct process_ctx *p, const struct message *m, int64_t id,
 	return ret;
 }
 
+/* require_smime: verify the reply's S/MIME signature on its raw bytes and
+ * return the signed content, which must name the request. 0 with *msg_r,
+ * or 0 with *quarantine_r set when refused; -1 store error. */
+static int
+signed_text(struct process_ctx *p, int64_t message_id, const char *sender,
+    int64_t id, struct message **msg_r, char **quarantine_r)
+{
+	struct message_limits	 lim = MESSAGE_LIMITS_DEFAULT;
+	unsigned char		*raw = NULL;
+	size_t			 len = 0, clen = 0;
+	char			*content = NULL, *err = NULL, tag[40];
+	int			 r;
+
+	*msg_r = NULL;
+	if ((r = store_evidence_raw(p->store, message_id, &raw, &len)) == -1)
+		return -1;
+	if (r == 1 || raw == NULL) {
+		*quarantine_r = xstrdup("S/MIME: the raw reply was not kept");
+		goto out;
+	}
+	if (smime_verify((char *)raw, len, p->cfg->op.smime_ca_file, sender,
+	    &content, &clen, &err) == -1) {
+		*quarantine_r = xasprintf("S/MIME: %s", err);
+		goto out;
+	}
+	if (message_parse(content, clen, &lim, msg_r, &err) == -1) {
+		*quarantine_r = xasprintf("S/MIME: the signed content cannot be "
+		    "read: %s", err);
+		goto out;
+	}
+	snprintf(tag, sizeof(tag), "[cabut #%lld]", (long long)id);
+	if (strstr((*msg_r)->text, tag) == NULL) {
+		*quarantine_r = xasprintf("S/MIME: the signed text does not "
+		    "contain %s", tag);
+		message_free(msg_r);
+	}
+out:
+	free(raw);
+	free(content);
+	free(err);
+	return 0;
+}
+
 /* A reply with an approval token, from the OP it was sent to. */
 static int
 handle_approval(struct process_ctx *p, const struct message *m,
@@ -1089,6 +1133,8 @@ handle_approval(struct process_ctx *p, const struct message *m,
 	enum reply_word		 w;
 	const char		*op = m->from.addr;
 	char			*own = NULL, *rest = NULL, *actor = NULL, idbuf[24], *kind;
+	const char		*text;
+	struct message		*signed_msg = NULL;
 	int64_t			 id = c->request_id, mine = 0;
 	int			 r, ret = -1;
 
@@ -1113,11 +1159,16 @@ handle_approval(struct process_ctx *p, const struct message *m,
 		ret = 0;
 		goto out;
 	}
+	text = m->text;
 	if (cfg->op.require_smime) {
-		*quarantine_r = xstrdup("require_smime is set, and this version "
-		    "cannot verify S/MIME signatures yet");
-		ret = 0;
-		goto out;
+		/* The decision comes from the signed content only. */
+		if (signed_text(p, message_id, op, id, &signed_msg, quarantine_r) == -1)
+			goto out;
+		if (*quarantine_r != NULL) {
+			ret = 0;
+			goto out;
+		}
+		text = signed_msg->text;
 	}
 	actor = xasprintf("op:%s", op);
 	st = store_prepare(s, "SELECT count(*) FROM approvals WHERE request_id = ?1"
@@ -1130,7 +1181,7 @@ handle_approval(struct process_ctx *p, const struct message *m,
 		ret = answer_decided(p, m, id, op);
 		goto out;
 	}
-	own = reply_own_text(m->text);
+	own = reply_own_text(text);
 	w = reply_decision(own, &rest);
 	if (w != REPLY_APPROVE && w != REPLY_REJECT && w != REPLY_RETURN) {
 		/* One answer per OP and request. */
@@ -1149,6 +1200,7 @@ handle_approval(struct process_ctx *p, const struct message *m,
 	r = process_decide(p, id, w, actor, rest, message_id, 0);
 	ret = r == -1 ? -1 : 0;
 out:
+	message_free(&signed_msg);
 	approval_data_clear(&a);
 	free(own);
 	free(rest);
