@@ -71,12 +71,13 @@ tampered=${t1%?}$([ "${t1: -1}" = a ] && echo b || echo a)
 reply "$HARNESS_DIR/f3.eml" op1@example.test "$tampered" "SETUJU"
 printf 'From: op1@example.test\nTo: cabut+%s@example.test\nSubject: Re\nMessage-ID: <nodmarc@x>\n\nSETUJU\n' "$t1" >"$HARNESS_DIR/f4.eml"
 deliver_unseen cabut "$HARNESS_DIR/f4.eml"
+reply "$HARNESS_DIR/f6.eml" pemohon@example.test "$t1" "SETUJU"
 reply "$HARNESS_DIR/f5.eml" op1@example.test "$t1" "> SETUJU
 > Yth. Petugas Verifikasi"
 once
-is "forged, forwarded, tampered, no-DMARC and quote-only replies decide nothing" \
+is "forged, forwarded, tampered, no-DMARC, applicant's and quote-only replies decide nothing" \
 	"$(q 'SELECT state || "|" || (SELECT count(*) FROM approvals) FROM requests WHERE id = 1')" "pending_approval|0"
-is "four of them are quarantined" "$(q "SELECT count(*) FROM quarantine q JOIN messages m ON m.id = q.message_id WHERE m.request_id = 1 OR m.tokens IS NOT NULL")" 4
+is "five of them are quarantined" "$(q "SELECT count(*) FROM quarantine q JOIN messages m ON m.id = q.message_id WHERE m.request_id = 1 OR m.tokens IS NOT NULL")" 5
 ok "the quote-only reply gets one 'not understood'" wait_for 10 eval '[ "$(inbox op1)" = 2 ]'
 
 # 3. SETUJU in Indonesian, Gmail-style with the quote below.
@@ -219,6 +220,28 @@ if cabut_has_test_hooks; then
 else
 	skip 2 "built without --enable-test-hooks"
 fi
+
+# 12. A token of another purpose cannot approve: the applicant answers the
+# confirmation mail (confirm_requester = yes) with SETUJU.
+writeconf "[request]" "confirm_requester = yes"
+sed -i 's/^addresses = .*/addresses = op1@example.test, op2@example.test, admin@example.test/' "$conf"
+sed -i 's/^\[op\]$/[op]\napprovals_required = 2/' "$conf"
+s4=$(cabut_holder_cert "Tamu" stranger@example.test)
+"$CABUTCTL" -c "$conf" registry import "$HARNESS_DIR/hca/Tamu.pem" >/dev/null
+request "$HARNESS_DIR/r11.eml" stranger@example.test "$s4" "perubahan data"
+once
+id=$(q 'SELECT max(id) FROM requests')
+is "confirm_requester = yes: awaiting confirmation even with DMARC" "$(q "SELECT state FROM requests WHERE id = $id")" awaiting_confirmation
+ok "the confirmation mail arrives" wait_for 10 eval 'mail_of stranger "$(inbox stranger)" | grep -q "cabut #$id"'
+ct=$(mail_of stranger "$(inbox stranger)" | token_of)
+reply "$HARNESS_DIR/w1.eml" stranger@example.test "$ct" "SETUJU"
+once
+is "SETUJU with a confirmation token approves nothing" \
+	"$(q "SELECT state || '|' || (SELECT count(*) FROM approvals WHERE request_id = $id) FROM requests WHERE id = $id")" "awaiting_confirmation|0"
+like "and is quarantined" "$("$CABUTCTL" -c "$conf" quarantine)" "confirmation reply not understood"
+writeconf
+sed -i 's/^addresses = .*/addresses = op1@example.test, op2@example.test, admin@example.test/' "$conf"
+sed -i 's/^\[op\]$/[op]\napprovals_required = 2/' "$conf"
 
 # 9 (before 8, which runs the daemon). Reminders, expiry and bounces,
 # with the clock moved by CABUT_NOW (test builds only).
