@@ -1771,6 +1771,20 @@ check_backend(struct loader *l)
 
 /* The login needs both halves; one alone is a mistake. */
 static void
+check_clear_login(struct loader *l, enum key k, int tls_url, enum cfg_starttls st,
+    const char *host, const char *username)
+{
+	if (tls_url || st != STARTTLS_NO || username == NULL || host == NULL ||
+	    l->line[k] == 0)
+		return;
+	if (strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 ||
+	    strncmp(host, "127.", 4) == 0)
+		return;
+	kerr(l, k, l->line[k], "'no' with a username would send the password "
+	    "to %s in clear; use TLS", host);
+}
+
+static void
 check_login(struct loader *l, enum key user, enum key pass, const char *u,
     const char *p)
 {
@@ -1830,6 +1844,13 @@ finish(struct loader *l)
 	    cfg->imap.password_file);
 	check_login(l, K_SMTP_USERNAME, K_SMTP_PASSWORD_FILE, cfg->smtp.username,
 	    cfg->smtp.password_file);
+
+	/* A password must never cross the network in clear: without TLS a
+	 * login is allowed only to this machine (tests). */
+	check_clear_login(l, K_IMAP_STARTTLS, cfg->imap.imaps,
+	    cfg->imap.starttls, cfg->imap.host, cfg->imap.username);
+	check_clear_login(l, K_SMTP_STARTTLS, cfg->smtp.smtps,
+	    cfg->smtp.starttls, cfg->smtp.host, cfg->smtp.username);
 
 	if (set_and_ok(l, K_IMAP_PROCESSED_FOLDER) && set_and_ok(l, K_IMAP_URL) &&
 	    cfg->imap.processed_folder != NULL &&

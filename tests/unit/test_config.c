@@ -1387,10 +1387,38 @@ test_sample(void **state)
 	free(path);
 }
 
+/* A password never goes over the network in clear. */
+static void
+test_clear_login(void **state)
+{
+	struct config	*cfg;
+
+	load_bad(IMAP_OK OP_OK "[smtp]\nurl = smtp://mail.example.org\n"
+	    "from = c@example.org\nreply_to = c@example.org\nstarttls = no\n"
+	    "username = cabut\npassword_file = @DIR@/pw\n", 9,
+	    "in clear", 1);
+	load_bad(OP_OK SMTP_OK "[imap]\nurl = imap://imap.example.org\n"
+	    "starttls = no\nusername = cabut\npassword_file = @DIR@/pw\n", 9,
+	    "in clear", 1);
+	/* To this machine (tests), and with TLS, it is allowed. */
+	cfg = load_ok(IMAP_OK OP_OK "[smtp]\nurl = smtp://127.0.0.1:2525\n"
+	    "from = c@example.org\nreply_to = c@example.org\nstarttls = no\n"
+	    "username = cabut\npassword_file = @DIR@/pw\n");
+	config_free(&cfg);
+	cfg = load_ok(IMAP_OK OP_OK "[smtp]\nurl = smtp://mail.example.org\n"
+	    "from = c@example.org\nreply_to = c@example.org\n"
+	    "username = cabut\npassword_file = @DIR@/pw\n");
+	config_free(&cfg);
+	cfg = load_ok(IMAP_OK OP_OK "[smtp]\nurl = smtp://mail.example.org\n"
+	    "from = c@example.org\nreply_to = c@example.org\nstarttls = no\n");
+	config_free(&cfg);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_clear_login),
 		cmocka_unit_test(test_duration),
 		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_bool),
