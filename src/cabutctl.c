@@ -12,6 +12,7 @@
 #include "process.h"
 #include "registry.h"
 #include "request.h"
+#include "ca_local.h"
 
 #include <sys/stat.h>
 #include <errno.h>
@@ -184,6 +185,18 @@ cmd_init(struct ctl *c, int argc, char **argv)
 	free(path);
 	if (make_key(c->cfg->op.token_key_file, &created, &err) == -1)
 		goto fail;
+	/* The embedded default: a local CA of cabut's own. */
+	if (c->cfg->ca.backend == BACKEND_LOCAL) {
+		int	 r = ca_local_create(c->cfg->ca.dir, "cabut local CA",
+		    3650, &err);
+
+		if (r == -1)
+			goto fail;
+		if (r == 1) {
+			created = 1;
+			printf("created the local CA in %s\n", c->cfg->ca.dir);
+		}
+	}
 
 	path = xasprintf("%s/%s", dir, STORE_DB_NAME);
 	db_existed = access(path, F_OK) == 0;

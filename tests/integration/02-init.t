@@ -10,7 +10,7 @@ conf=$HARNESS_DIR/cabut.conf
 state=$HARNESS_DIR/state
 cabut_config "$conf"
 mode() { stat -c %a "$1"; }
-sums() { (cd "$state" && sha256sum cabut.db audit.key token.key); }
+sums() { (cd "$state" && sha256sum cabut.db audit.key token.key ca/ca.key ca/ca.pem); }
 
 ok "init succeeds" "$CABUTCTL" -c "$conf" init
 is "the state directory is 0700" "$(mode "$state")" 700
@@ -21,6 +21,13 @@ is "the keys are 32 random bytes" "$(stat -c %s "$state/audit.key"):$(stat -c %s
 isnt "the two keys differ" "$(sha256sum <"$state/audit.key")" "$(sha256sum <"$state/token.key")"
 is "the database is owned by the daemon's user" "$(stat -c %U "$state/cabut.db")" "$(cabut_user)"
 is "the database is 0600 (personal data)" "$(mode "$state/cabut.db")" 600
+is "the local CA's key is 0600" "$(mode "$state/ca/ca.key")" 600
+is "its directory is 0700" "$(mode "$state/ca")" 700
+ca_text=$(openssl x509 -in "$state/ca/ca.pem" -noout -text)
+like "its certificate is a CA's (basicConstraints CA:TRUE)" "$ca_text" "CA:TRUE"
+like "that may sign CRLs" "$ca_text" "CRL Sign"
+like "with a key identifier" "$ca_text" "Subject Key Identifier"
+ok "and the key belongs to the certificate" eval '[ "$(openssl x509 -in "$state/ca/ca.pem" -noout -pubkey)" = "$(openssl pkey -in "$state/ca/ca.key" -pubout)" ]'
 like "the audit log has the init entry" "$("$CABUTCTL" -c "$conf" log)" "^1 .* init by admin:"
 
 before=$(sums)
