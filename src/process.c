@@ -245,6 +245,24 @@ defuse_decisions(const char *body)
 	return buf_steal(&b);
 }
 
+/* Write mail tname of daemon.language: every mail cabut sends goes
+ * through here, so none has a line that reads as a decision. 0, or -1
+ * with *error_r (the template is missing or wrong). */
+static int
+render_mail(struct process_ctx *p, const char *tname,
+    const struct template_var *vars, size_t nvars, char **subject_r,
+    char **body_r, char **error_r)
+{
+	char	*body = NULL;
+
+	if (template_render(p->cfg->daemon.templates_dir, p->installed_templates,
+	    lang(p), tname, vars, nvars, subject_r, &body, error_r) == -1)
+		return -1;
+	*body_r = defuse_decisions(body);
+	free(body);
+	return 0;
+}
+
 /* The answer to the applicant, threaded on their mail. */
 static int
 queue_answer(struct process_ctx *p, const struct message *m, int64_t request_id,
@@ -252,22 +270,18 @@ queue_answer(struct process_ctx *p, const struct message *m, int64_t request_id,
     const struct template_var *vars, size_t nvars, const char *token)
 {
 	struct outmail	 om;
-	char		*subject = NULL, *body = NULL, *err = NULL, *refs = NULL, *safe;
+	char		*subject = NULL, *body = NULL, *err = NULL, *refs = NULL;
 	int		 ret = -1;
 
 	/* A mail that cannot be written is logged and left out: the change
 	 * it belongs to still happens, or the message would come back
 	 * forever. Only a store error undoes the transaction. */
-	if (template_render(p->cfg->daemon.templates_dir, p->installed_templates,
-	    lang(p), tname, vars, nvars, &subject, &body, &err) == -1) {
+	if (render_mail(p, tname, vars, nvars, &subject, &body, &err) == -1) {
 		log_warnx("template %s: %s; the %s mail to %s is not sent", tname,
 		    err, kind, to);
 		ret = 0;
 		goto out;
 	}
-	safe = defuse_decisions(body);
-	free(body);
-	body = safe;
 	memset(&om, 0, sizeof(om));
 	om.request_id = request_id;
 	om.kind = kind;
@@ -491,7 +505,7 @@ approval_mails(struct process_ctx *p, int64_t id, const char *kind)
 	unsigned char		 digest[32];
 	char			 idbuf[24], exp[21], inv[21], nletters[8];
 	char			 token[TOKEN_MAX_LEN + 1], *mism = NULL;
-	char			*subject = NULL, *body = NULL, *err = NULL, *safe;
+	char			*subject = NULL, *body = NULL, *err = NULL;
 	char			*names[16], *types[16];
 	unsigned char		*datas[16];
 	size_t			 nv = 0, np = 0, i;
@@ -551,16 +565,12 @@ approval_mails(struct process_ctx *p, int64_t id, const char *kind)
 	vars[nv++] = (struct template_var){ "mismatches", mism, 1 };
 	vars[nv++] = (struct template_var){ "letters", nletters, 0 };
 	vars[nv++] = (struct template_var){ "expires", exp, 0 };
-	if (template_render(cfg->daemon.templates_dir, p->installed_templates, lg,
-	    "approval", vars, nv, &subject, &body, &err) == -1) {
+	if (render_mail(p, "approval", vars, nv, &subject, &body, &err) == -1) {
 		log_warnx("template approval: %s; request %lld has no approval "
 		    "mails", err, (long long)id);
 		ret = process_alert(p, "approval mails not written", err);
 		goto out;
 	}
-	safe = defuse_decisions(body);
-	free(body);
-	body = safe;
 	process_request_digest(p->store, id, digest);
 	for (i = 0; i < cfg->op.naddresses; i++) {
 		/* The applicant never decides on their own request. */
@@ -897,7 +907,6 @@ outcome_mails(struct process_ctx *p, int64_t id, const char *tname,
 	struct template_var	 vars[4];
 	struct outmail		 om;
 	char			 idbuf[24], *subject = NULL, *body = NULL, *err = NULL;
-	char			*safe;
 	size_t			 i;
 	int			 ret = -1;
 
@@ -909,15 +918,11 @@ outcome_mails(struct process_ctx *p, int64_t id, const char *tname,
 	    a.claimed_serial, lang(p)), 0 };
 	vars[2] = (struct template_var){ "decided_by", decided_by, 0 };
 	vars[3] = (struct template_var){ "reason_text", or_none(text, lang(p)), 0 };
-	if (template_render(cfg->daemon.templates_dir, p->installed_templates,
-	    lang(p), tname, vars, 4, &subject, &body, &err) == -1) {
+	if (render_mail(p, tname, vars, 4, &subject, &body, &err) == -1) {
 		log_warnx("template %s: %s", tname, err);
 		ret = 0;
 		goto out;
 	}
-	safe = defuse_decisions(body);
-	free(body);
-	body = safe;
 	memset(&om, 0, sizeof(om));
 	om.request_id = id;
 	om.kind = tname;
@@ -1303,8 +1308,7 @@ process_alert(struct process_ctx *p, const char *what, const char *details)
 	log_warnx("alert: %s: %s", what, details);
 	if (p->cfg->daemon.admin_address == NULL)
 		return 0;
-	if (template_render(p->cfg->daemon.templates_dir, p->installed_templates,
-	    lang(p), "alert", vars, 2, &subject, &body, &err) == -1) {
+	if (render_mail(p, "alert", vars, 2, &subject, &body, &err) == -1) {
 		log_warnx("template alert: %s", err);
 		goto out;
 	}
