@@ -2,10 +2,9 @@
 # The main job of cabut, shown on a throw-away setup: installs what is
 # missing, builds, starts a Dovecot and an SMTP server on free loopback
 # ports, initialises a state directory, delivers a sample request and runs
-# the daemon, printing each step. Nothing is left running.
-#
-# This version carries the request as far as cabut goes today (see the
-# README's "State of the work"); each later part adds its steps here.
+# carries it through the whole SOP to a revoked certificate and a new CRL
+# on the local CA, printing each step, who acted and how long it took.
+# Nothing is left running.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,7 +43,8 @@ echo "IMAP 127.0.0.1:$IMAP_PORT  IMAPS 127.0.0.1:$IMAPS_PORT  SMTP 127.0.0.1:$SM
 step "configuration"
 conf=$HARNESS_DIR/cabut.conf
 cabut_secrets
-cabut_mail_config "$conf"
+cabut_mail_config "$conf" "[ca]" "backend = local" "crl_days = 7" \
+	"crl_url = http://crl.example.test/cabut.crl"
 sed 's/^/    /' "$conf"
 "$CABUTD" --check-config -c "$conf"
 
@@ -52,11 +52,13 @@ step "cabutctl init: state directory, keys, database, first audit entry"
 "$CABUTCTL" -c "$conf" init
 ls -l "$HARNESS_DIR/state" | sed 's/^/    /'
 
-step "the holder's certificate (made here with openssl) goes into the registry"
-cabut_test_ca
-serial=$(cabut_holder_cert "Budi Santoso" pemohon@example.test)
-"$CABUTCTL" -c "$conf" registry import "$HARNESS_DIR/hca/Budi Santoso.pem" --username budi
-"$CABUTCTL" -c "$conf" registry show "$serial" | sed 's/^/    /'
+step "the local CA issues the holder's certificate; the registry records it"
+ctl() { "$CABUTCTL" -c "$conf" "$@"; }
+serial=$(ctl ca issue --subject "CN=Budi Santoso,O=Pemerintah Kota Pekalongan,C=ID" \
+	--email pemohon@example.test --username budi --key-out "$HARNESS_DIR/budi.key")
+echo "issued serial $serial"
+ctl registry show "$serial" | sed 's/^/    /'
+ctl ca crl | sed 's/^/    /'
 
 step "SOP 1-4: the applicant mails a request with the signed letter attached"
 cabut_pdf "$HARNESS_DIR/surat.pdf"
@@ -78,7 +80,47 @@ step "SOP 2-5: cabutd --once takes it in, checks it, authenticates it (DMARC), a
 step "SOP 9 for the receipt: the applicant's mailbox"
 wait_for 10 eval '[ "$(mailbox_count pemohon)" -ge 1 ]' || true
 doveadm -c "$DOVECOT_CONF" fetch -u pemohon 'hdr.subject' mailbox INBOX all | sed 's/^/    /'
-echo "(the OPs' approval by reply, the revocation and the CRL land with the next issues)"
+
+step "SOP 5-6: each OP has an approval mail with their own token"
+wait_for 10 eval '[ "$(mailbox_count op1)" -ge 1 ]'
+approval=$(mail_of op1 1)
+sed -n '/^Subject:/p; /^Reply-To:/p' <<<"$approval" | sed 's/^/    /'
+token=$(cabut_token_of <<<"$approval")
+
+step "SOP 6: op1 replies SETUJU (as a mail client would, the quote below)"
+sleep 1
+cabut_reply "$HARNESS_DIR/setuju.eml" op1@example.test "$token" "SETUJU, data sesuai.
+
+Pada 26 Nov 2026, cabut <cabut@example.test> menulis:
+> Permohonan pencabutan sertifikat nomor 1 menunggu"
+sed -n '1,/^$/p' "$HARNESS_DIR/setuju.eml" | sed 's/^/    /'
+
+step "SOP 7-9: cabutd --once takes the reply, the local CA's own process revokes, a new CRL, the notices"
+"$CABUTD" --once -c "$conf"
+ctl show 1
+
+step "the new CRL, as openssl reads it"
+cadir=$HARNESS_DIR/state/ca
+openssl crl -in "$cadir/crl.pem" -noout -text | sed -n '1,/Signature Algorithm: ecdsa/p' | sed 's/^/    /'
+cabut_pem=$HARNESS_DIR/budi.pem
+sqlite3 "$HARNESS_DIR/state/cabut.db" "SELECT writefile('$cabut_pem.der', der) FROM certificates WHERE serial = '$serial'" >/dev/null
+openssl x509 -inform DER -in "$cabut_pem.der" -out "$cabut_pem"
+cat "$cadir/ca.pem" "$cadir/crl.pem" >"$HARNESS_DIR/chain.pem"
+echo "openssl verify -crl_check:"
+openssl verify -crl_check -CAfile "$HARNESS_DIR/chain.pem" "$cabut_pem" 2>&1 | sed 's/^/    /' || true
+
+step "SOP 8-9: the applicant's mailbox"
+wait_for 10 eval 'mail_of pemohon "$(mailbox_count pemohon)" | grep -q "telah dicabut"' || true
+doveadm -c "$DOVECOT_CONF" fetch -u pemohon 'hdr.subject' mailbox INBOX all | sed 's/^/    /'
+mail_of pemohon "$(mailbox_count pemohon)" | sed -n '/^Yth/,/^Surel ini/p' | sed 's/^/    /'
+
+step "each SOP step: who acted, how long it took, against the SOP's standard time"
+sqlite3 -separator ' ' "$HARNESS_DIR/state/cabut.db" "SELECT step, coalesce(actor, '-'),
+	coalesce(ended - started, 0) FROM request_steps WHERE request_id = 1 ORDER BY step" |
+while read -r n actor secs; do
+	std=(0 15 1 1 1 5 1 1 1 1)
+	printf '    step %d  %-28s %4d s   (SOP: %d min)\n' "$n" "$actor" "$secs" "${std[$n]}"
+done
 
 step "the audit log, and its integrity"
 "$CABUTCTL" -c "$conf" log

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(build-essential autoconf automake libtool pkg-config dpkg-dev
 	libetpan-dev libcurl4-gnutls-dev libsqlite3-dev sqlite3 libssl-dev
 	libmagic-dev libcmocka-dev dovecot-imapd dovecot-lmtpd python3-aiosmtpd
-	openssl curl mandoc bsdextrautils procps iproute2)
+	openssl curl mandoc bsdextrautils procps iproute2 golang-cfssl)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -12,7 +12,8 @@
 #include "process.h"
 #include "registry.h"
 #include "request.h"
-#include "ca_local.h"
+#include "localca.h"
+#include "revoke.h"
 
 #include <sys/stat.h>
 #include <errno.h>
@@ -55,7 +56,11 @@ usage(void)
 	    "  registry show SERIAL [--json]\n"
 	    "  request add --serial SERIAL --reason REASON --letter FILE [--note TEXT]\n"
 	    "  approve ID [--note TEXT]\n"
-	    "  reject ID --reason TEXT\n");
+	    "  reject ID --reason TEXT\n"
+	    "  retry ID\n"
+	    "  ca issue --subject DN --email ADDR [--username NAME] [--days N]\n"
+	    "           [--key-out FILE]\n"
+	    "  ca crl\n");
 	exit(EXIT_USAGE);
 }
 
@@ -187,8 +192,11 @@ cmd_init(struct ctl *c, int argc, char **argv)
 		goto fail;
 	/* The embedded default: a local CA of cabut's own. */
 	if (c->cfg->ca.backend == BACKEND_LOCAL) {
-		int	 r = ca_local_create(c->cfg->ca.dir, "cabut local CA",
+		int	 r = localca_create(c->cfg->ca.dir, "cabut local CA",
 		    3650, &err);
+
+		struct localca	*ca = NULL;
+		uint64_t	 number = 0;
 
 		if (r == -1)
 			goto fail;
@@ -196,6 +204,18 @@ cmd_init(struct ctl *c, int argc, char **argv)
 			created = 1;
 			printf("created the local CA in %s\n", c->cfg->ca.dir);
 		}
+		/* A CRL from the start, so one can be published before the
+		 * first revocation; none is made when one is there. */
+		if (localca_open(c->cfg->ca.dir, c->cfg->ca.crl_days, &ca,
+		    &err) == -1)
+			goto fail;
+		r = localca_crl(ca, (int64_t)now(), 0, &number, NULL, &err);
+		localca_close(&ca);
+		if (r == -1)
+			goto fail;
+		if (r == 1)
+			printf("issued CRL %" PRIu64 " in %s\n", number,
+			    c->cfg->ca.dir);
 	}
 
 	path = xasprintf("%s/%s", dir, STORE_DB_NAME);
@@ -404,6 +424,95 @@ entry_text_cb(const struct audit_entry *e, void *arg)
 	return 0;
 }
 
+/* The rest of a request's history, straight from the store: its
+ * revocation, every mail out, the evidence kept. Column names ending in
+ * "_at" are times. */
+struct section {
+	const char	*title;
+	const char	*sql;		/* ?1 is the request */
+	const char	*cols[12];	/* NULL-terminated */
+};
+
+static const struct section show_sections[] = {
+	{ "revocation", "SELECT backend, started AS started_at, attempts,"
+	    " failures, last_error, done AS done_at, done_by, revoked_at,"
+	    " reason_code, detail, crl_seen AS crl_seen_at FROM revocations"
+	    " WHERE request_id = ?1",
+	    { "backend", "started_at", "attempts", "failures", "last_error",
+	    "done_at", "done_by", "revoked_at", "reason_code", "detail",
+	    "crl_seen_at", NULL } },
+	{ "mails", "SELECT kind, recipient, state, created AS created_at,"
+	    " sent AS sent_at, attempts, last_error, message_id FROM outbox"
+	    " WHERE request_id = ?1 ORDER BY id",
+	    { "kind", "recipient", "state", "created_at", "sent_at", "attempts",
+	    "last_error", "message_id", NULL } },
+	{ "evidence", "SELECT kind, name, content_type, size, lower(hex(sha256)),"
+	    " created AS created_at, data IS NOT NULL FROM evidence"
+	    " WHERE request_id = ?1 ORDER BY id",
+	    { "kind", "name", "content_type", "size", "sha256", "created_at",
+	    "kept", NULL } },
+};
+
+static int
+is_time_col(const char *name)
+{
+	size_t	 n = strlen(name);
+
+	return n > 3 && strcmp(name + n - 3, "_at") == 0;
+}
+
+static void
+show_section(struct ctl *c, const struct section *sec, int64_t id,
+    struct json *j)
+{
+	sqlite3_stmt	*st = store_prepare(c->store, sec->sql);
+	int		 i;
+
+	sqlite3_bind_int64(st, 1, id);
+	if (j != NULL) {
+		json_key(j, sec->title);
+		json_array_begin(j);
+	} else
+		printf("%s:\n", sec->title);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (j != NULL)
+			json_object_begin(j);
+		else
+			fputs(" ", stdout);
+		for (i = 0; sec->cols[i] != NULL; i++) {
+			const char	*name = sec->cols[i];
+			int		 null = sqlite3_column_type(st, i) == SQLITE_NULL;
+
+			if (j != NULL) {
+				json_key(j, name);
+				if (null)
+					json_null(j);
+				else if (is_time_col(name))
+					json_time(j, sqlite3_column_int64(st, i));
+				else if (sqlite3_column_type(st, i) == SQLITE_INTEGER)
+					json_int(j, sqlite3_column_int64(st, i));
+				else
+					json_string(j, store_col_text(st, i));
+				continue;
+			}
+			if (null)
+				continue;
+			printf(" %s=", name);
+			if (is_time_col(name))
+				print_time(stdout, sqlite3_column_int64(st, i));
+			else
+				print_safe(stdout, store_col_text(st, i));
+		}
+		if (j != NULL)
+			json_object_end(j);
+		else
+			fputs("\n", stdout);
+	}
+	sqlite3_finalize(st);
+	if (j != NULL)
+		json_array_end(j);
+}
+
 static int
 cmd_show(struct ctl *c, int argc, char **argv)
 {
@@ -414,6 +523,7 @@ cmd_show(struct ctl *c, int argc, char **argv)
 	struct store_request	 r;
 	struct json		 j;
 	int64_t			 id;
+	size_t			 i;
 	int			 ch, as_json = 0, found;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -441,6 +551,8 @@ cmd_show(struct ctl *c, int argc, char **argv)
 		json_array_begin(&j);
 		audit_foreach(c->store, id, entry_json_cb, &j);
 		json_array_end(&j);
+		for (i = 0; i < sizeof(show_sections) / sizeof(show_sections[0]); i++)
+			show_section(c, &show_sections[i], id, &j);
 		json_object_end(&j);
 		emit_json(&j);
 	} else {
@@ -460,6 +572,8 @@ cmd_show(struct ctl *c, int argc, char **argv)
 		store_step_foreach(c->store, id, step_text_cb, NULL);
 		fputs("history:\n", stdout);
 		audit_foreach(c->store, id, entry_text_cb, NULL);
+		for (i = 0; i < sizeof(show_sections) / sizeof(show_sections[0]); i++)
+			show_section(c, &show_sections[i], id, NULL);
 	}
 	store_request_clear(&r);
 	return 0;
@@ -885,6 +999,168 @@ cmd_decide(struct ctl *c, int argc, char **argv)
 	return 0;
 }
 
+static int
+audit_issue(struct ctl *c, const char *serial, const char *subject)
+{
+	struct audit_entry	 e;
+	char			*why;
+	int			 r;
+
+	why = xasprintf("certificate %s issued by the local CA for %s", serial,
+	    subject);
+	memset(&e, 0, sizeof(e));
+	e.event = "ca-issue";
+	e.actor = c->actor;
+	e.reason = why;
+	r = audit_append(c->store, &e);
+	free(why);
+	return r;
+}
+
+static int
+cmd_retry(struct ctl *c, int argc, char **argv)
+{
+	struct process_ctx	 pc;
+	char			*err = NULL;
+	int64_t			 id;
+	int			 r;
+
+	if (argc != 2 || parse_id(argv[1], &id) == -1)
+		usage();
+	open_store(c, 0);
+	if (process_init(&pc, c->cfg, c->store, &err) == -1) {
+		fprintf(stderr, "cabutctl: %s\n", err);
+		free(err);
+		return EXIT_CONFIG;
+	}
+	r = revoke_retry(&pc, id, c->actor);
+	process_free(&pc);
+	if (r == 1) {
+		fprintf(stderr, "cabutctl: request %" PRId64 " is not failed\n", id);
+		return 1;
+	}
+	if (r == -1)
+		return EXIT_SOFTWARE;
+	printf("request %" PRId64 " is revoking again\n", id);
+	wake_daemon(c);
+	return 0;
+}
+
+/* ca issue: the local CA signs a certificate for a holder and the
+ * registry records it; ca crl: where the current CRL is. This runs in
+ * the admin's process, which reads no mail. */
+static int
+cmd_ca(struct ctl *c, int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "subject", required_argument, NULL, 's' },
+		{ "email", required_argument, NULL, 'e' },
+		{ "username", required_argument, NULL, 'u' },
+		{ "days", required_argument, NULL, 'd' },
+		{ "key-out", required_argument, NULL, 'k' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char	*subject = NULL, *email = NULL, *username = NULL;
+	const char	*key_out = NULL, *dir = c->cfg->ca.dir;
+	struct localca	*ca = NULL;
+	unsigned char	*der = NULL;
+	const unsigned char *p;
+	size_t		 der_len = 0;
+	char		*err = NULL, *serial = NULL, *key_pem = NULL, *end;
+	uint64_t	 number;
+	int64_t		 this_update, next_update;
+	long		 days = 365;
+	X509		*x = NULL;
+	int		 ch, ret = EXIT_SOFTWARE;
+
+	if (c->cfg->ca.backend != BACKEND_LOCAL) {
+		fprintf(stderr, "cabutctl: ca: the backend is %s, not local\n",
+		    config_backend_name(c->cfg->ca.backend));
+		return 1;
+	}
+	if (argc >= 2 && strcmp(argv[1], "crl") == 0) {
+		if (argc != 2)
+			usage();
+		if (localca_crl_info(dir, &number, &this_update, &next_update,
+		    &err) == -1) {
+			fprintf(stderr, "cabutctl: ca crl: %s\n", err);
+			free(err);
+			return 1;
+		}
+		printf("%s/%s\nnumber %" PRIu64 "\nthis update ", dir,
+		    LOCALCA_CRL_PEM, number);
+		print_time(stdout, this_update);
+		fputs("\nnext update ", stdout);
+		print_time(stdout, next_update);
+		fputs("\n", stdout);
+		return 0;
+	}
+	if (argc < 2 || strcmp(argv[1], "issue") != 0)
+		usage();
+	argc--;
+	argv++;
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's': subject = optarg; break;
+		case 'e': email = optarg; break;
+		case 'u': username = optarg; break;
+		case 'k': key_out = optarg; break;
+		case 'd':
+			days = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || days < 1 ||
+			    days > 3650)
+				usage();
+			break;
+		default: usage();
+		}
+	}
+	if (optind != argc || subject == NULL || email == NULL)
+		usage();
+	if (!config_addr_valid(email)) {
+		fprintf(stderr, "cabutctl: ca issue: '%s' is not an e-mail "
+		    "address\n", email);
+		return 1;
+	}
+	open_store(c, 0);
+	if (localca_open(dir, c->cfg->ca.crl_days, &ca, &err) == -1 ||
+	    localca_issue(ca, subject, email, username, (int)days,
+	    (int64_t)now(), key_out ? &key_pem : NULL, &serial, &der, &der_len,
+	    &err) == -1) {
+		fprintf(stderr, "cabutctl: ca issue: %s\n", err);
+		ret = 1;
+		goto out;
+	}
+	if (key_out != NULL && file_create_excl(key_out, 0600, key_pem,
+	    strlen(key_pem), &err) != 0) {
+		fprintf(stderr, "cabutctl: ca issue: %s (certificate %s issued; "
+		    "its key is not kept)\n", err ? err : key_out, serial);
+		ret = 1;
+		goto out;
+	}
+	p = der;
+	if ((x = d2i_X509(NULL, &p, (long)der_len)) == NULL ||
+	    store_begin(c->store) == -1 ||
+	    registry_add(c->store, x, username, &err) == -1 ||
+	    audit_issue(c, serial, subject) == -1 ||
+	    store_commit(c->store) == -1) {
+		store_rollback(c->store);
+		fprintf(stderr, "cabutctl: ca issue: certificate %s issued but not "
+		    "recorded in the registry: %s\n", serial, err ? err : "store error");
+		goto out;
+	}
+	printf("%s\n", serial);
+	ret = 0;
+out:
+	X509_free(x);
+	localca_close(&ca);
+	freezero_str(&key_pem);
+	free(der);
+	free(serial);
+	free(err);
+	return ret;
+}
+
 static const struct {
 	const char	*name;
 	int		 (*fn)(struct ctl *, int, char **);
@@ -900,6 +1176,8 @@ static const struct {
 	{ "request", cmd_request, 1 },
 	{ "approve", cmd_decide, 1 },
 	{ "reject", cmd_decide, 1 },
+	{ "retry", cmd_retry, 1 },
+	{ "ca", cmd_ca, 1 },
 };
 
 int

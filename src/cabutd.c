@@ -15,6 +15,9 @@
 #include "process.h"
 #include "outbox.h"
 #include "smtp.h"
+#include "ca.h"
+#include "ca_local.h"
+#include "revoke.h"
 
 #include <sys/stat.h>
 #include <errno.h>
@@ -42,11 +45,13 @@ struct daemon {
 	int		 once;
 	struct process_ctx pc;
 	struct intake	*intake;
+	struct ca_backend *ca;		/* started before any mail is read */
 	int64_t		 head_logged;	/* when the audit head was last published */
 	int64_t		 expired;	/* when evidence retention last ran */
 	int		 imap_down;	/* the last intake could not reach IMAP */
 	int		 store_failed;	/* the last intake could not write the store */
 	char		*mail_waits;	/* why outgoing mail waits, for --once */
+	char		*ca_waits;	/* why a revocation waits, for --once */
 };
 
 static int		 sigpipe_fds[2] = { -1, -1 };
@@ -118,7 +123,7 @@ static void
 reload(struct daemon *d)
 {
 	struct config	*cfg;
-	char		*errors = NULL, *line, *save = NULL;
+	char		*errors = NULL, *line, *save = NULL, *err = NULL;
 
 	if ((cfg = config_load(d->conffile, &errors)) == NULL) {
 		for (line = strtok_r(errors, "\n", &save); line != NULL;
@@ -138,19 +143,26 @@ reload(struct daemon *d)
 	}
 	{
 		struct process_ctx	 probe = d->pc;
-		char			*err = NULL;
 
 		probe.cfg = cfg;
 		if (process_check_templates(&probe, &err) == -1) {
 			log_warnx("%s; new configuration refused; keeping the old one",
 			    err);
 			free(err);
+			err = NULL;
 			config_free(&cfg);
 			return;
 		}
 	}
 	intake_reconfigure(d->intake, cfg);
 	d->pc.cfg = cfg;
+	/* The backend may have changed: start it again with the new one. */
+	ca_close(&d->ca);
+	if (ca_open(cfg, &d->ca, &err) == -1) {
+		log_warnx("revocation backend: %s; revocations wait", err);
+		free(err);
+		err = NULL;
+	}
 	config_free(&d->cfg);
 	d->cfg = cfg;
 	log_info("configuration reloaded from %s", d->conffile);
@@ -208,6 +220,14 @@ cycle(struct daemon *d)
 		d->store_failed = 1;
 	if (got_stop)
 		return;
+	free(d->ca_waits);
+	d->ca_waits = NULL;
+	if (d->ca == NULL && ca_open(d->cfg, &d->ca, &d->ca_waits) == -1)
+		log_warnx("revocation backend: %s; revocations wait", d->ca_waits);
+	else if (revoke_run(&d->pc, d->ca, t, &d->ca_waits) == -1)
+		d->store_failed = 1;
+	if (got_stop)
+		return;
 	free(d->mail_waits);
 	d->mail_waits = NULL;
 	if (outbox_flush(d->store, d->cfg, &d->mail_waits) == -1)
@@ -219,6 +239,21 @@ cycle(struct daemon *d)
 	if (!d->once && t - d->head_logged >= HEAD_LOG_INTERVAL) {
 		audit_head_publish(d->store);
 		d->head_logged = t;
+	}
+}
+
+/* The revocation backend starts before any mail is read (the local CA's
+ * process must not be a copy of one that parsed mail). When it cannot,
+ * revocations wait and each cycle tries again. */
+static void
+start_ca(struct daemon *d)
+{
+	char	*err = NULL;
+
+	if (ca_open(d->cfg, &d->ca, &err) == -1) {
+		log_warnx("revocation backend %s: %s; revocations wait",
+		    config_backend_name(d->cfg->ca.backend), err);
+		free(err);
 	}
 }
 
@@ -301,6 +336,12 @@ main(int argc, char **argv)
 	int		 ch, foreground = 0, check = 0, ret;
 
 	umask(077);	/* the state directory holds keys and personal data */
+	/* The local CA's own process (ca_local.c): a fresh image that holds
+	 * the CA key and never reads mail. */
+	if (argc == 4 && strcmp(argv[1], "--ca-process") == 0) {
+		log_init("cabutd-ca", getenv("CABUT_LOG_STDERR") != NULL);
+		return ca_local_serve(3, argv[2], atoi(argv[3]));
+	}
 	memset(&d, 0, sizeof(d));
 	d.conffile = DEFAULT_CONFIG;
 	d.lock_fd = -1;
@@ -351,7 +392,11 @@ main(int argc, char **argv)
 	smtp_global_init();
 	d.intake = intake_new(&d.pc);
 	if (d.once) {
+		setenv("CABUT_LOG_STDERR", "1", 1);
+		start_ca(&d);
 		cycle(&d);
+		if (d.ca_waits != NULL)
+			fprintf(stderr, "cabutd: %s\n", d.ca_waits);
 		if (d.mail_waits != NULL)
 			fprintf(stderr, "cabutd: outgoing mail waits: %s\n",
 			    d.mail_waits);
@@ -372,7 +417,10 @@ main(int argc, char **argv)
 	}
 	if (!foreground)
 		log_init("cabutd", 0);
+	else
+		setenv("CABUT_LOG_STDERR", "1", 1);
 	write_pidfile(&d);
+	start_ca(&d);
 	log_info("started (state %s, poll every %llds)", d.cfg->daemon.state_dir,
 	    (long long)d.cfg->daemon.poll_interval);
 	daemon_event(&d, "daemon-start", PACKAGE_VERSION);
@@ -390,9 +438,11 @@ main(int argc, char **argv)
 	audit_head_publish(d.store);
 	log_info("stopped");
 out:
+	ca_close(&d.ca);
 	intake_free(&d.intake);
 	process_free(&d.pc);
 	free(d.mail_waits);
+	free(d.ca_waits);
 	store_close(&d.store);
 	config_free(&d.cfg);
 	if (d.lock_fd != -1)

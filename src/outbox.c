@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #define OUTBOX_MAX_MAIL		(64UL << 20)	/* composed size */
@@ -314,6 +315,8 @@ outbox_queue(struct store *s, const struct config *cfg, const struct outmail *m,
     int64_t *id_r)
 {
 	sqlite3_stmt	*st;
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0;
 	char		*data = NULL, *msgid = NULL, *err = NULL;
 	size_t		 len = 0;
 	int64_t		 t = (int64_t)now();
@@ -324,9 +327,12 @@ outbox_queue(struct store *s, const struct config *cfg, const struct outmail *m,
 		free(err);
 		return 1;
 	}
+	/* The hash stays for good; the mail goes at retention. */
+	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL))
+		fatalx("SHA-256");
 	st = store_prepare(s, "INSERT INTO outbox (request_id, kind, recipient,"
-	    " message_id, data, next_attempt, created) VALUES (?1, ?2, ?3, ?4,"
-	    " ?5, ?6, ?6)");
+	    " message_id, data, next_attempt, created, sha256) VALUES (?1, ?2,"
+	    " ?3, ?4, ?5, ?6, ?6, ?7)");
 	if (m->request_id != 0)
 		sqlite3_bind_int64(st, 1, m->request_id);
 	sqlite3_bind_text(st, 2, m->kind, -1, SQLITE_STATIC);
@@ -334,6 +340,7 @@ outbox_queue(struct store *s, const struct config *cfg, const struct outmail *m,
 	sqlite3_bind_text(st, 4, msgid, -1, SQLITE_STATIC);
 	sqlite3_bind_blob64(st, 5, data, len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, t);
+	sqlite3_bind_blob(st, 7, md, (int)mdlen, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	free(data);
@@ -385,6 +392,21 @@ settle(struct store *s, int64_t id, int64_t request_id, const char *kind,
 	sqlite3_finalize(q);
 	if (rc != SQLITE_DONE)
 		goto rollback;
+	if (st == SMTP_SENT && request_id != 0 && strcmp(kind, "revoked") == 0) {
+		/* SOP step 9: the notification handed to the SMTP server is
+		 * what cabut can record of the applicant receiving it. */
+		q = store_prepare(s, "UPDATE request_steps SET ended = ?2,"
+		    " actor = 'smtp' WHERE request_id = ?1 AND step = 9 AND"
+		    " ended IS NULL AND EXISTS (SELECT 1 FROM requests WHERE"
+		    " id = ?1 AND requester = ?3 COLLATE NOCASE)");
+		sqlite3_bind_int64(q, 1, request_id);
+		sqlite3_bind_int64(q, 2, t);
+		sqlite3_bind_text(q, 3, rcpt, -1, SQLITE_STATIC);
+		rc = sqlite3_step(q);
+		sqlite3_finalize(q);
+		if (rc != SQLITE_DONE)
+			goto rollback;
+	}
 	if (st == SMTP_PERMFAIL) {
 		reason = xasprintf("%s mail to %s refused (%d): %s", kind, rcpt, code,
 		    err ? err : "");

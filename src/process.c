@@ -9,6 +9,7 @@
 #include "template.h"
 #include "outbox.h"
 #include "smime.h"
+#include "revoke.h"
 #include "audit.h"
 #include "util.h"
 #include "log.h"
@@ -43,7 +44,12 @@ static const char *const outcome_vars[] = { "id", "serial", "decided_by",
 	"reason_text", NULL };
 static const char *const decided_vars[] = { "id", "state", "decided_by",
 	"decided_at", "decision", NULL };
-static const char *const nu_vars[] = { "id", NULL };
+static const char *const nu_vars[] = { "id", "how", NULL };
+static const char *const manual_vars[] = { "id", "serial", "subject_dn",
+	"username", "reason", "crl_reason", "invalidity_date", "requester",
+	"crl_url", "expires", NULL };
+static const char *const revoked_vars[] = { "id", "serial", "subject_dn",
+	"reason", "crl_reason", "revoked_at", "invalidity_date", "crl_url", NULL };
 static const struct template_spec answer_specs[] = {
 	{ "received", received_vars },
 	{ "invalid", invalid_vars },
@@ -57,6 +63,8 @@ static const struct template_spec answer_specs[] = {
 	{ "expired", outcome_vars },
 	{ "decided", decided_vars },
 	{ "not-understood", nu_vars },
+	{ "manual", manual_vars },
+	{ "revoked", revoked_vars },
 };
 
 int
@@ -187,8 +195,8 @@ process_request_digest(struct store *s, int64_t request_id, unsigned char out[32
 	EVP_MD_CTX_free(md);
 }
 
-static int
-set_step(struct store *s, int64_t id, int step, int64_t started, int64_t ended,
+int
+process_step(struct store *s, int64_t id, int step, int64_t started, int64_t ended,
     const char *actor)
 {
 	sqlite3_stmt	*st = store_prepare(s, "INSERT INTO request_steps (request_id,"
@@ -248,8 +256,8 @@ defuse_decisions(const char *body)
 /* Write mail tname of daemon.language: every mail cabut sends goes
  * through here, so none has a line that reads as a decision. 0, or -1
  * with *error_r (the template is missing or wrong). */
-static int
-render_mail(struct process_ctx *p, const char *tname,
+int
+process_render(struct process_ctx *p, const char *tname,
     const struct template_var *vars, size_t nvars, char **subject_r,
     char **body_r, char **error_r)
 {
@@ -276,7 +284,7 @@ queue_answer(struct process_ctx *p, const struct message *m, int64_t request_id,
 	/* A mail that cannot be written is logged and left out: the change
 	 * it belongs to still happens, or the message would come back
 	 * forever. Only a store error undoes the transaction. */
-	if (render_mail(p, tname, vars, nvars, &subject, &body, &err) == -1) {
+	if (process_render(p, tname, vars, nvars, &subject, &body, &err) == -1) {
 		log_warnx("template %s: %s; the %s mail to %s is not sent", tname,
 		    err, kind, to);
 		ret = 0;
@@ -458,8 +466,8 @@ mismatches_text(const struct approval_data *a, const char *lg)
 	return buf_steal(&b);
 }
 
-static int
-is_op(const struct config *cfg, const char *addr)
+int
+process_is_op(const struct config *cfg, const char *addr)
 {
 	size_t	 i;
 
@@ -565,7 +573,7 @@ approval_mails(struct process_ctx *p, int64_t id, const char *kind)
 	vars[nv++] = (struct template_var){ "mismatches", mism, 1 };
 	vars[nv++] = (struct template_var){ "letters", nletters, 0 };
 	vars[nv++] = (struct template_var){ "expires", exp, 0 };
-	if (render_mail(p, "approval", vars, nv, &subject, &body, &err) == -1) {
+	if (process_render(p, "approval", vars, nv, &subject, &body, &err) == -1) {
 		log_warnx("template approval: %s; request %lld has no approval "
 		    "mails", err, (long long)id);
 		ret = process_alert(p, "approval mails not written", err);
@@ -595,8 +603,8 @@ approval_mails(struct process_ctx *p, int64_t id, const char *kind)
 		if (outbox_queue(p->store, cfg, &om, NULL) == -1)
 			goto out;
 	}
-	if (set_step(p->store, id, 5, 0, 0, NULL) == -1 ||
-	    set_step(p->store, id, 6, t, 0, NULL) == -1)
+	if (process_step(p->store, id, 5, 0, 0, NULL) == -1 ||
+	    process_step(p->store, id, 6, t, 0, NULL) == -1)
 		goto out;
 	ret = 0;
 out:
@@ -749,11 +757,11 @@ handle_request(struct process_ctx *p, const struct message *m, int64_t message_i
 		    audit_state(s, id, NULL, out.state, "system", out.why) == -1)
 			goto out;
 		/* SOP 2 (authentication), 3 (reason), 4 (letter), 5 (checks). */
-		if (set_step(s, id, 2, t, strcmp(out.state, "pending_approval") == 0 ?
+		if (process_step(s, id, 2, t, strcmp(out.state, "pending_approval") == 0 ?
 		    t : 0, out.authenticated_by ? "system" : NULL) == -1 ||
-		    set_step(s, id, 3, t, t, "pemohon") == -1 ||
-		    set_step(s, id, 4, t, t, "pemohon") == -1 ||
-		    set_step(s, id, 5, t, chk.problems ? t : 0, "system") == -1)
+		    process_step(s, id, 3, t, t, "pemohon") == -1 ||
+		    process_step(s, id, 4, t, t, "pemohon") == -1 ||
+		    process_step(s, id, 5, t, chk.problems ? t : 0, "system") == -1)
 			goto out;
 		free(problems);
 		problems = NULL;
@@ -876,7 +884,7 @@ handle_confirmation(struct process_ctx *p, const struct message *m,
 	if (rc != SQLITE_DONE ||
 	    audit_state(s, id, "awaiting_confirmation", "pending_approval",
 	    m->from.addr, "confirmed by the certificate's registered address") == -1 ||
-	    set_step(s, id, 2, 0, t, m->from.addr) == -1 ||
+	    process_step(s, id, 2, 0, t, m->from.addr) == -1 ||
 	    send_approval_mails(p, id) == -1)
 		goto out;
 	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
@@ -918,7 +926,7 @@ outcome_mails(struct process_ctx *p, int64_t id, const char *tname,
 	    a.claimed_serial, lang(p)), 0 };
 	vars[2] = (struct template_var){ "decided_by", decided_by, 0 };
 	vars[3] = (struct template_var){ "reason_text", or_none(text, lang(p)), 0 };
-	if (render_mail(p, tname, vars, 4, &subject, &body, &err) == -1) {
+	if (process_render(p, tname, vars, 4, &subject, &body, &err) == -1) {
 		log_warnx("template %s: %s", tname, err);
 		ret = 0;
 		goto out;
@@ -1030,8 +1038,8 @@ process_decide(struct process_ctx *p, int64_t id, enum reply_word w,
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE ||
 	    audit_state(s, id, "pending_approval", to, actor, why) == -1 ||
-	    set_step(s, id, 5, 0, t, actor) == -1 ||
-	    set_step(s, id, 6, 0, t, actor) == -1)
+	    process_step(s, id, 5, 0, t, actor) == -1 ||
+	    process_step(s, id, 6, 0, t, actor) == -1)
 		goto out;
 	if (tname != NULL && outcome_mails(p, id, tname, actor, note) == -1)
 		goto out;
@@ -1125,19 +1133,92 @@ out:
 	return 0;
 }
 
+/* What every OP reply must pass before its words count (SPEC "The OP's
+ * mail and reply"): from an OP who is not the applicant, DMARC pass from
+ * the trusted server when one is set, and with require_smime a valid
+ * signature; *text_r is then the text to read the decision from (the
+ * signed content, *signed_r, when S/MIME). 0 with *quarantine_r set when
+ * refused; -1 store error. */
+static int
+op_reply_checks(struct process_ctx *p, const struct message *m,
+    int64_t message_id, int64_t id, const char *requester,
+    const char **text_r, struct message **signed_r, char **quarantine_r)
+{
+	const struct config	*cfg = p->cfg;
+	const char		*op = m->from.addr;
+
+	*text_r = m->text;
+	*signed_r = NULL;
+	if (!process_is_op(cfg, op) || strcasecmp(op, requester) == 0) {
+		*quarantine_r = xstrdup(strcasecmp(op, requester) == 0 ?
+		    "reply from the applicant to an OP's mail" :
+		    "reply to an OP's mail from an address that is not an OP");
+		return 0;
+	}
+	if (cfg->request.trusted_authserv_id != NULL &&
+	    authres_dmarc(m, cfg->request.trusted_authserv_id, domain_of(op)) !=
+	    DMARC_PASS) {
+		*quarantine_r = xstrdup("OP reply without DMARC pass from the "
+		    "trusted server");
+		return 0;
+	}
+	if (cfg->op.require_smime) {
+		/* The decision comes from the signed content only. */
+		if (signed_text(p, message_id, op, id, signed_r, quarantine_r) == -1)
+			return -1;
+		if (*signed_r != NULL)
+			*text_r = (*signed_r)->text;
+	}
+	return 0;
+}
+
+/* "Not understood", once per OP, request and day; manual: the reply was
+ * to the revocation instructions. */
+static int
+answer_not_understood(struct process_ctx *p, const struct message *m,
+    int64_t id, int manual)
+{
+	static const char *const how[2][2] = {
+		{ "Untuk memutuskan, balas surel permintaan persetujuan dengan kata\n"
+		  "SETUJU, TOLAK (diikuti alasan) atau PERBAIKI (diikuti keterangan)\n"
+		  "pada baris pertama balasan.",
+		  "Untuk mencatat bahwa sertifikat sudah dicabut, balas surel petunjuk\n"
+		  "pencabutan dengan kata SUDAH pada baris pertama balasan." },
+		{ "To decide, reply to the approval mail with APPROVE, REJECT\n"
+		  "(followed by the reason) or FIX (followed by what to fix) on the\n"
+		  "first line of your reply.",
+		  "To record that you revoked the certificate, reply to the\n"
+		  "revocation instructions with the word DONE on the first line of\n"
+		  "your reply." },
+	};
+	struct template_var	 vars[2];
+	const char		*op = m->from.addr;
+	char			 idbuf[24], *kind;
+	int			 r = 0;
+
+	kind = xasprintf("not-understood-%lld", (long long)id);
+	if (!outbox_sent_today(p->store, op, kind, (int64_t)now())) {
+		snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
+		vars[0] = (struct template_var){ "id", idbuf, 0 };
+		vars[1] = (struct template_var){ "how",
+		    how[strcmp(lang(p), "id") != 0][manual != 0], 1 };
+		r = queue_answer(p, m, id, "not-understood", kind, op, vars, 2, NULL);
+	}
+	free(kind);
+	return r;
+}
+
 /* A reply with an approval token, from the OP it was sent to. */
 static int
 handle_approval(struct process_ctx *p, const struct message *m,
     int64_t message_id, const struct token_claims *c, char **quarantine_r)
 {
-	const struct config	*cfg = p->cfg;
 	struct store		*s = p->store;
-	struct template_var	 vars[1];
 	struct approval_data	 a;
 	sqlite3_stmt		*st;
 	enum reply_word		 w;
 	const char		*op = m->from.addr;
-	char			*own = NULL, *rest = NULL, *actor = NULL, idbuf[24], *kind;
+	char			*own = NULL, *rest = NULL, *actor = NULL;
 	const char		*text;
 	struct message		*signed_msg = NULL;
 	int64_t			 id = c->request_id, mine = 0;
@@ -1147,33 +1228,13 @@ handle_approval(struct process_ctx *p, const struct message *m,
 		*quarantine_r = xstrdup("approval for an unknown request");
 		return 0;
 	}
-	if (link_message(s, message_id, id) == -1)
+	if (link_message(s, message_id, id) == -1 ||
+	    op_reply_checks(p, m, message_id, id, a.requester, &text,
+	    &signed_msg, quarantine_r) == -1)
 		goto out;
-	if (!is_op(cfg, op) || strcasecmp(op, a.requester) == 0) {
-		*quarantine_r = xstrdup(strcasecmp(op, a.requester) == 0 ?
-		    "approval reply from the applicant" :
-		    "approval reply from an address that is not an OP");
+	if (*quarantine_r != NULL) {
 		ret = 0;
 		goto out;
-	}
-	if (cfg->request.trusted_authserv_id != NULL &&
-	    authres_dmarc(m, cfg->request.trusted_authserv_id, domain_of(op)) !=
-	    DMARC_PASS) {
-		*quarantine_r = xstrdup("approval reply without DMARC pass from the "
-		    "trusted server");
-		ret = 0;
-		goto out;
-	}
-	text = m->text;
-	if (cfg->op.require_smime) {
-		/* The decision comes from the signed content only. */
-		if (signed_text(p, message_id, op, id, &signed_msg, quarantine_r) == -1)
-			goto out;
-		if (*quarantine_r != NULL) {
-			ret = 0;
-			goto out;
-		}
-		text = signed_msg->text;
 	}
 	actor = xasprintf("op:%s", op);
 	st = store_prepare(s, "SELECT count(*) FROM approvals WHERE request_id = ?1"
@@ -1189,21 +1250,61 @@ handle_approval(struct process_ctx *p, const struct message *m,
 	own = reply_own_text(text);
 	w = reply_decision(own, &rest);
 	if (w != REPLY_APPROVE && w != REPLY_REJECT && w != REPLY_RETURN) {
-		/* One answer per OP and request. */
-		kind = xasprintf("not-understood-%lld", (long long)id);
-		if (!outbox_sent_today(s, op, kind, (int64_t)now())) {
-			snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
-			vars[0] = (struct template_var){ "id", idbuf, 0 };
-			r = queue_answer(p, m, id, "not-understood", kind, op, vars, 1,
-			    NULL);
-		} else
-			r = 0;
-		free(kind);
-		ret = r;
+		ret = answer_not_understood(p, m, id, 0);
 		goto out;
 	}
 	r = process_decide(p, id, w, actor, rest, message_id, 0);
 	ret = r == -1 ? -1 : 0;
+out:
+	message_free(&signed_msg);
+	approval_data_clear(&a);
+	free(own);
+	free(rest);
+	free(actor);
+	return ret;
+}
+
+/* manual backend: an OP's SUDAH / DONE says the certificate is revoked
+ * in the CA's own application. */
+static int
+handle_manual(struct process_ctx *p, const struct message *m,
+    int64_t message_id, const struct token_claims *c, char **quarantine_r)
+{
+	struct store		*s = p->store;
+	struct approval_data	 a;
+	enum reply_word		 w;
+	const char		*text;
+	struct message		*signed_msg = NULL;
+	char			*own = NULL, *rest = NULL, *actor = NULL;
+	int64_t			 id = c->request_id;
+	int			 ret = -1;
+
+	if (approval_data_load(s, id, &a) == -1) {
+		*quarantine_r = xstrdup("manual revocation reply for an unknown "
+		    "request");
+		return 0;
+	}
+	if (link_message(s, message_id, id) == -1 ||
+	    op_reply_checks(p, m, message_id, id, a.requester, &text,
+	    &signed_msg, quarantine_r) == -1)
+		goto out;
+	if (*quarantine_r != NULL) {
+		ret = 0;
+		goto out;
+	}
+	if (strcmp(a.state, "revoking") != 0) {
+		ret = answer_decided(p, m, id, m->from.addr);
+		goto out;
+	}
+	own = reply_own_text(text);
+	w = reply_decision(own, &rest);
+	if (w != REPLY_DONE) {
+		ret = answer_not_understood(p, m, id, 1);
+		goto out;
+	}
+	actor = xasprintf("op:%s", m->from.addr);
+	ret = revoke_done(p, id, actor, "revoked by hand in the CA's application",
+	    0, -1, rest);
 out:
 	message_free(&signed_msg);
 	approval_data_clear(&a);
@@ -1242,9 +1343,9 @@ handle_reply(struct process_ctx *p, const struct message *m, int64_t message_id,
 	case TOKEN_APPROVAL:
 		return handle_approval(p, m, message_id, &claims, quarantine_r);
 	case TOKEN_MANUAL_REVOCATION:
+		return handle_manual(p, m, message_id, &claims, quarantine_r);
 	default:
-		*quarantine_r = xstrdup("reply with a token of a purpose this "
-		    "version does not act on yet");
+		*quarantine_r = xstrdup("reply with a token of an unknown purpose");
 		return 0;
 	}
 }
@@ -1308,7 +1409,7 @@ process_alert(struct process_ctx *p, const char *what, const char *details)
 	log_warnx("alert: %s: %s", what, details);
 	if (p->cfg->daemon.admin_address == NULL)
 		return 0;
-	if (render_mail(p, "alert", vars, 2, &subject, &body, &err) == -1) {
+	if (process_render(p, "alert", vars, 2, &subject, &body, &err) == -1) {
 		log_warnx("template alert: %s", err);
 		goto out;
 	}
@@ -1369,7 +1470,7 @@ pending_timers(struct process_ctx *p, int64_t t)
 			if (rc != SQLITE_DONE || audit_state(p->store, ids[i],
 			    "pending_approval", "expired", "system",
 			    "no decision within expire_after") == -1 ||
-			    set_step(p->store, ids[i], 6, 0, t, "system") == -1 ||
+			    process_step(p->store, ids[i], 6, 0, t, "system") == -1 ||
 			    outcome_mails(p, ids[i], "expired", "cabut",
 			    NULL) == -1)
 				goto rollback;
@@ -1546,10 +1647,10 @@ process_request_add(struct process_ctx *p, const char *serial_text,
 	    NULL, NULL) == -1 ||
 	    audit_state(s, id, NULL, "pending_approval", actor,
 	    "entered by hand for the applicant") == -1 ||
-	    set_step(s, id, 2, t, t, actor) == -1 ||
-	    set_step(s, id, 3, t, t, actor) == -1 ||
-	    set_step(s, id, 4, t, t, actor) == -1 ||
-	    set_step(s, id, 5, t, 0, actor) == -1 ||
+	    process_step(s, id, 2, t, t, actor) == -1 ||
+	    process_step(s, id, 3, t, t, actor) == -1 ||
+	    process_step(s, id, 4, t, t, actor) == -1 ||
+	    process_step(s, id, 5, t, 0, actor) == -1 ||
 	    send_approval_mails(p, id) == -1 || store_commit(s) == -1)
 		goto rollback;
 	*id_r = id;

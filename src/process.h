@@ -6,6 +6,7 @@
 #ifndef CABUT_PROCESS_H
 #define CABUT_PROCESS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -58,6 +59,22 @@ int	process_request_add(struct process_ctx *, const char *serial,
 
 /* Timers: awaiting_confirmation past expire_after becomes expired. */
 int	process_timers(struct process_ctx *, int64_t now);
+
+/* Record when SOP step (1-9) of request id started and ended (0: leave
+ * as it is) and who acted; a start already recorded is kept. */
+int	process_step(struct store *, int64_t id, int step, int64_t started,
+	    int64_t ended, const char *actor);
+
+/* Write mail tname of daemon.language; every mail cabut sends goes
+ * through here, so none has a line that reads as a decision. 0, or -1
+ * with *error_r (the template is missing or wrong). */
+struct template_var;
+int	process_render(struct process_ctx *, const char *tname,
+	    const struct template_var *, size_t nvars, char **subject_r,
+	    char **body_r, char **error_r);
+
+/* 1 when addr is one of op.addresses. */
+int	process_is_op(const struct config *, const char *addr);
 
 /* SHA-256 of the request data a mail about it shows; tokens carry it. */
 void	process_request_digest(struct store *, int64_t request_id, unsigned char out[32]);

@@ -171,6 +171,37 @@ static const char *const migrations[] = {
 	"  key TEXT PRIMARY KEY,"
 	"  value INTEGER NOT NULL"
 	");",
+	/* 1 -> 2: revocation (SOP step 7) and the CRL watch. */
+	"CREATE TABLE revocations ("
+	"  request_id INTEGER PRIMARY KEY REFERENCES requests(id),"
+	"  backend TEXT NOT NULL,"
+	"  started INTEGER NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"	/* calls that failed since revoking began */
+	"  failures INTEGER NOT NULL DEFAULT 0,"	/* times it went to failed */
+	"  next_attempt INTEGER NOT NULL,"
+	"  last_error TEXT,"
+	"  done INTEGER,"			/* the backend (or an OP, manual) confirmed */
+	"  done_by TEXT,"
+	"  revoked_at INTEGER,"			/* as the CA recorded it */
+	"  reason_code INTEGER,"		/* idem */
+	"  detail TEXT,"
+	"  crl_seen INTEGER,"			/* the serial seen on the watched CRL */
+	"  grace_alerted INTEGER"
+	");"
+	"CREATE TABLE crl_watch ("
+	"  url TEXT PRIMARY KEY,"
+	"  etag TEXT,"
+	"  last_modified TEXT,"
+	"  fetched INTEGER,"			/* last answer (200 or 304) */
+	"  changed INTEGER,"			/* last 200 */
+	"  next_fetch INTEGER NOT NULL DEFAULT 0,"
+	"  failures INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT,"
+	"  next_update INTEGER,"
+	"  data BLOB"				/* the last CRL, as fetched */
+	");"
+	/* Mail out is evidence too: its data goes at retention, its hash stays. */
+	"ALTER TABLE outbox ADD COLUMN sha256 BLOB;",
 };
 
 static int

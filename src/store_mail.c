@@ -277,6 +277,7 @@ int64_t
 store_evidence_expire(struct store *s, int64_t cutoff)
 {
 	sqlite3_stmt	*st;
+	int64_t		 n;
 
 	st = store_prepare(s, "UPDATE evidence SET data = NULL, deleted = ?2"
 	    " WHERE created < ?1 AND data IS NOT NULL");
@@ -284,7 +285,15 @@ store_evidence_expire(struct store *s, int64_t cutoff)
 	sqlite3_bind_int64(st, 2, (int64_t)now());
 	if (step_done(s, st, "evidence expiry") == -1)
 		return -1;
-	return sqlite3_changes(s->db);
+	n = sqlite3_changes(s->db);
+	/* Mail sent (or given up) keeps its hash; its text, with letters
+	 * attached to approval mails, goes. */
+	st = store_prepare(s, "UPDATE outbox SET data = X'' WHERE created < ?1"
+	    " AND state <> 'queued' AND length(data) > 0");
+	sqlite3_bind_int64(st, 1, cutoff);
+	if (step_done(s, st, "outbox expiry") == -1)
+		return -1;
+	return n + sqlite3_changes(s->db);
 }
 
 int

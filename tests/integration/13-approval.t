@@ -21,13 +21,9 @@ cabut_init "$conf" || bail "init failed"
 once() { "$CABUTD" --once -c "$conf" 2>>"$HARNESS_DIR/once.err"; }
 q() { sqlite3 "$db" "$1"; }
 inbox() { mailbox_count "$1"; }
-token_of() { grep -o 'Reply-To: cabut+[a-z2-7]*@example.test' | sed 's/.*+//; s/@.*//'; }
+token_of() { cabut_token_of; }
 AR='Authentication-Results: mx.example.test; dmarc=pass header.from=example.test'
-reply() {	# reply FILE FROM TOKEN BODY [style]
-	printf 'From: %s\nTo: cabut+%s@example.test\nSubject: Re: [cabut]\nMessage-ID: <%s@x>\nIn-Reply-To: <cabut.%s@example.test>\n%s\nContent-Type: text/plain; charset=utf-8\n\n%s\n' \
-		"$2" "$3" "$(basename "$1" .eml)$RANDOM" "$3" "$AR" "$4" >"$1"
-	deliver_unseen cabut "$1"
-}
+reply() { cabut_reply "$@"; }
 
 cabut_test_ca
 s1=$(cabut_holder_cert "Budi Santoso" pemohon@example.test)
@@ -86,12 +82,16 @@ reply "$HARNESS_DIR/a1.eml" op1@example.test "$t1" "Setuju.
 Pada tanggal 26 Nov 2026, cabut <cabut@example.test> menulis:
 > TOLAK"
 once
-is "SETUJU from op1 approves (approvals_required = 1)" \
-	"$(q 'SELECT state FROM requests WHERE id = 1')" approved
+# (An approved request goes on to the revocation backend in the same
+# cycle; the test CA's certificates are not the local CA's, so it fails
+# there: what counts here is the approval itself.)
+approved() { q "SELECT count(*) FROM audit WHERE request_id = $1 AND to_state = 'approved'"; }
+is "SETUJU from op1 approves (approvals_required = 1)" "$(approved 1)" 1
 like "the approval is in the audit log as op1's" "$("$CABUTCTL" -c "$conf" log)" "pending_approval -> approved by op:op1@example.test"
 reply "$HARNESS_DIR/a2.eml" op2@example.test "$t2" "TOLAK terlambat"
 once
-is "a later decision changes nothing" "$(q 'SELECT state FROM requests WHERE id = 1')" approved
+is "a later decision changes nothing" \
+	"$(q "SELECT count(*) FROM audit WHERE request_id = 1 AND to_state = 'rejected'")|$(approved 1)" "0|1"
 ok "and is answered with what was decided" wait_for 10 eval '[ "$(inbox op2)" = 2 ]'
 like "by whom" "$(mail_of op2 2)" "op:op1@example.test"
 
@@ -153,7 +153,7 @@ ok "admin has the mail" wait_for 10 eval 'mail_of admin "$(inbox admin)" | grep 
 t=$(mail_of admin "$(inbox admin)" | token_of)
 reply "$HARNESS_DIR/b3.eml" admin@example.test "$t" "disetujui"
 once
-is "a second OP approves: approved" "$(q "SELECT state FROM requests WHERE id = $id")" approved
+is "a second OP approves: approved" "$(approved "$id")" 1
 
 # 7. The admin's decision settles a request.
 request "$HARNESS_DIR/r5.eml" pemohon2@example.test "$s2" "perubahan data"

@@ -182,3 +182,19 @@ mail_of() {
 	uid=$(mailbox_uids "$1" | sed -n "${2}p")
 	doveadm -c "$DOVECOT_CONF" fetch -u "$1" text mailbox INBOX uid "$uid" | sed 1d
 }
+
+# cabut_token_of: the token in the Reply-To of the mail on stdin.
+cabut_token_of() {
+	grep -o 'Reply-To: cabut+[a-z2-7]*@example.test' | sed 's/.*+//; s/@.*//'
+}
+
+# cabut_reply FILE FROM TOKEN BODY: FROM's reply to the mail that carried
+# TOKEN (plus address and In-Reply-To), with DMARC pass from the trusted
+# server, delivered unseen to cabut's INBOX.
+cabut_reply() {
+	printf 'From: %s\nTo: cabut+%s@example.test\nSubject: Re: [cabut]\nMessage-ID: <%s@x>\nIn-Reply-To: <cabut.%s@example.test>\n%s\nContent-Type: text/plain; charset=utf-8\n\n%s\n' \
+		"$2" "$3" "$(basename "$1" .eml)$RANDOM" "$3" \
+		'Authentication-Results: mx.example.test; dmarc=pass header.from=example.test' \
+		"$4" >"$1"
+	deliver_unseen cabut "$1"
+}

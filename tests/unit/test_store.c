@@ -122,6 +122,60 @@ test_create_and_migrate(void **state)
 	store_close(&s);
 }
 
+/* A version 1 database (session 1's) is taken to version 2: the
+ * revocation tables appear, the rows already there stay. */
+static void
+test_migrate_v1(void **state)
+{
+	struct store	*s;
+	char		*err = NULL;
+
+	reset();
+	assert_int_equal(store_open(dir, STORE_CREATE, &s, &err), 0);
+	assert_int_equal(sqlite3_exec(s->db, "DROP TABLE revocations;"
+	    " DROP TABLE crl_watch; ALTER TABLE outbox DROP COLUMN sha256;"
+	    " PRAGMA user_version = 1;"
+	    " INSERT INTO kv (key, value) VALUES ('kept', 7)", NULL, NULL, NULL),
+	    SQLITE_OK);
+	store_close(&s);
+	assert_int_equal(store_open(dir, 0, &s, &err), 0);
+	assert_int_equal(query_int(s, "PRAGMA user_version"), 2);
+	assert_int_equal(query_int(s, "SELECT count(*) FROM sqlite_master WHERE"
+	    " type = 'table' AND name IN ('revocations', 'crl_watch')"), 2);
+	assert_int_equal(query_int(s, "SELECT value FROM kv WHERE key = 'kept'"), 7);
+	store_close(&s);
+}
+
+/* Retention: the data of evidence and of mail sent goes, hashes stay;
+ * mail still queued and younger evidence are kept. */
+static void
+test_retention(void **state)
+{
+	struct store	*s;
+	char		*err = NULL, hex[65];
+
+	reset();
+	assert_int_equal(store_open(dir, STORE_CREATE, &s, &err), 0);
+	assert_int_equal(store_evidence_add(s, 0, 0, "letter", "surat.pdf",
+	    "application/pdf", "%PDF-1.4", 8, 1, NULL, hex), 0);
+	assert_int_equal(sqlite3_exec(s->db, "UPDATE evidence SET created = 100;"
+	    " INSERT INTO outbox (kind, recipient, message_id, data, state,"
+	    " next_attempt, created, sha256) VALUES ('approval', 'op@x', 'a@x',"
+	    " 'mail with letter', 'sent', 0, 100, X'01'), ('approval', 'op@x',"
+	    " 'b@x', 'still queued', 'queued', 0, 100, X'02'), ('approval',"
+	    " 'op@x', 'c@x', 'young', 'sent', 0, 5000, X'03')", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(store_evidence_expire(s, 1000), 2);
+	assert_int_equal(query_int(s, "SELECT count(*) FROM evidence WHERE data IS"
+	    " NULL AND deleted IS NOT NULL AND length(sha256) = 32"), 1);
+	assert_int_equal(query_int(s, "SELECT count(*) FROM outbox WHERE"
+	    " length(data) = 0 AND sha256 = X'01'"), 1);
+	assert_int_equal(query_int(s, "SELECT count(*) FROM outbox WHERE"
+	    " length(data) > 0"), 2);
+	assert_int_equal(store_evidence_expire(s, 1000), 0);
+	store_close(&s);
+}
+
 static void
 test_newer_refused(void **state)
 {
@@ -274,6 +328,8 @@ main(void)
 {
 	const struct CMUnitTest	 tests[] = {
 		cmocka_unit_test(test_create_and_migrate),
+		cmocka_unit_test(test_migrate_v1),
+		cmocka_unit_test(test_retention),
 		cmocka_unit_test(test_newer_refused),
 		cmocka_unit_test(test_garbage_refused),
 		cmocka_unit_test(test_foreign_refused),
