@@ -55,7 +55,7 @@ ls -l "$HARNESS_DIR/state" | sed 's/^/    /'
 step "the local CA issues the holder's certificate; the registry records it"
 ctl() { "$CABUTCTL" -c "$conf" "$@"; }
 serial=$(ctl ca issue --subject "CN=Budi Santoso,O=Pemerintah Kota Pekalongan,C=ID" \
-	--email pemohon@example.test --username budi --key-out "$HARNESS_DIR/budi.key")
+	--email pemohon@example.test --username budi)
 echo "issued serial $serial"
 ctl registry show "$serial" | sed 's/^/    /'
 ctl ca crl | sed 's/^/    /'
@@ -101,7 +101,7 @@ ctl show 1
 
 step "the new CRL, as openssl reads it"
 cadir=$HARNESS_DIR/state/ca
-openssl crl -in "$cadir/crl.pem" -noout -text | sed -n '1,/Signature Algorithm: ecdsa/p' | sed 's/^/    /'
+openssl crl -in "$cadir/crl.pem" -noout -text | sed '/Signature Value/q' | sed 's/^/    /'
 cabut_pem=$HARNESS_DIR/budi.pem
 sqlite3 "$HARNESS_DIR/state/cabut.db" "SELECT writefile('$cabut_pem.der', der) FROM certificates WHERE serial = '$serial'" >/dev/null
 openssl x509 -inform DER -in "$cabut_pem.der" -out "$cabut_pem"
@@ -112,7 +112,9 @@ openssl verify -crl_check -CAfile "$HARNESS_DIR/chain.pem" "$cabut_pem" 2>&1 | s
 step "SOP 8-9: the applicant's mailbox"
 wait_for 10 eval 'mail_of pemohon "$(mailbox_count pemohon)" | grep -q "telah dicabut"' || true
 doveadm -c "$DOVECOT_CONF" fetch -u pemohon 'hdr.subject' mailbox INBOX all | sed 's/^/    /'
-mail_of pemohon "$(mailbox_count pemohon)" | sed -n '/^Yth/,/^Surel ini/p' | sed 's/^/    /'
+mail_of pemohon "$(mailbox_count pemohon)" | sed -n '/^Yth/,/^Surel ini/p' |
+	/usr/bin/python3 -c 'import quopri, sys; sys.stdout.buffer.write(quopri.decodestring(sys.stdin.buffer.read()))' |
+	sed 's/^/    /'
 
 step "each SOP step: who acted, how long it took, against the SOP's standard time"
 sqlite3 -separator ' ' "$HARNESS_DIR/state/cabut.db" "SELECT step, coalesce(actor, '-'),

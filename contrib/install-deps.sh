@@ -6,7 +6,8 @@ set -euo pipefail
 packages=(build-essential autoconf automake libtool pkg-config dpkg-dev
 	libetpan-dev libcurl4-gnutls-dev libsqlite3-dev sqlite3 libssl-dev
 	libmagic-dev libcmocka-dev dovecot-imapd dovecot-lmtpd python3-aiosmtpd
-	openssl curl mandoc bsdextrautils procps iproute2 golang-cfssl)
+	openssl curl mandoc bsdextrautils procps iproute2 golang-cfssl
+	valgrind clang libclang-rt-14-dev systemd)
 
 missing=()
 for p in "${packages[@]}"; do

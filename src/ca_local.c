@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -27,6 +28,7 @@ const char	*ca_local_exe = "/proc/self/exe";
 
 struct ca_local {
 	char	*dir;
+	char	*exe;		/* what to execute; NULL: fork only (tests) */
 	int	 crl_days;
 	int	 timeout_ms;
 	pid_t	 pid;
@@ -329,12 +331,35 @@ child_signals(void)
 	(void)sigaction(SIGPIPE, &sa, NULL);
 }
 
+/* The program the CA process runs: this one, its path read once at start
+ * (under valgrind /proc/self/exe is valgrind itself, while readlink names
+ * the program); /proc/self/exe when the path cannot be read or the file
+ * has been replaced since. */
+static char *
+self_exe(void)
+{
+	char	 buf[PATH_MAX];
+	ssize_t	 n;
+
+	if (ca_local_exe == NULL)
+		return NULL;
+	if (strcmp(ca_local_exe, "/proc/self/exe") != 0)
+		return xstrdup(ca_local_exe);
+	n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	if (n <= 0 || (size_t)n >= sizeof(buf) - 1)
+		return xstrdup(ca_local_exe);
+	buf[n] = '\0';
+	if (strstr(buf, " (deleted)") != NULL || access(buf, X_OK) != 0)
+		return xstrdup(ca_local_exe);
+	return xstrdup(buf);
+}
+
 static int
 spawn(struct ca_local *cl, char **error_r)
 {
 	char		 days[16], name[] = "cabutd", opt[] = "--ca-process";
 	char		*argv[5];
-	const char	*exe = ca_local_exe;
+	const char	*exe = cl->exe;
 	pid_t		 pid;
 	int		 sv[2];
 
@@ -595,6 +620,7 @@ local_start(struct ca_backend *ca, char **error_r)
 
 	cl = xcalloc(1, sizeof(*cl));
 	cl->dir = xstrdup(ca->cfg->ca.dir);
+	cl->exe = self_exe();
 	cl->crl_days = ca->cfg->ca.crl_days;
 	cl->timeout_ms = (int)((t > 0 && t <= 600 ? t : 30) * 1000);
 	cl->pid = -1;
@@ -616,6 +642,7 @@ local_start(struct ca_backend *ca, char **error_r)
 		}
 		child_end(cl, 0);
 		free(cl->dir);
+		free(cl->exe);
 		free(cl);
 		ca->priv = NULL;
 		return -1;
@@ -697,6 +724,7 @@ local_stop(struct ca_backend *ca)
 		return;
 	child_end(cl, 0);
 	free(cl->dir);
+	free(cl->exe);
 	free(cl);
 	ca->priv = NULL;
 }

@@ -17,6 +17,7 @@
 
 #include <sys/stat.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -118,6 +119,8 @@ open_store(struct ctl *c, int flags)
 }
 
 /* init: state directory, keys, database. Never overwrites anything. */
+static int	open_process(struct ctl *, struct process_ctx *);
+
 static int
 make_key(const char *path, int *created, char **error_r)
 {
@@ -148,6 +151,9 @@ cmd_init(struct ctl *c, int argc, char **argv)
 
 	if (argc != 1)
 		usage();
+	/* Before anything is made: an account that cannot be used. */
+	if (geteuid() == 0 && priv_check(c->cfg->daemon.user, &err) == -1)
+		goto fail;
 	if (mkdir(dir, 0700) == 0) {
 		created = 1;
 		printf("created %s\n", dir);
@@ -739,12 +745,8 @@ cmd_reprocess(struct ctl *c, int argc, char **argv)
 
 	if (argc != 2 || parse_id(argv[1], &id) == -1)
 		usage();
-	open_store(c, 0);
-	if (process_init(&pc, c->cfg, c->store, &why) == -1) {
-		fprintf(stderr, "cabutctl: %s\n", why);
-		free(why);
+	if (open_process(c, &pc) == -1)
 		return EXIT_CONFIG;
-	}
 	r = intake_reprocess(&pc, id, c->actor, &res, &why);
 	process_free(&pc);
 	if (r == 0) {
@@ -867,6 +869,22 @@ cmd_registry(struct ctl *c, int argc, char **argv)
 	usage();
 }
 
+/* The store and what acting on requests needs (libmagic, the token
+ * key), for the commands that change requests. */
+static int
+open_process(struct ctl *c, struct process_ctx *pc)
+{
+	char	*err = NULL;
+
+	open_store(c, 0);
+	if (process_init(pc, c->cfg, c->store, &err) == -1) {
+		fprintf(stderr, "cabutctl: %s\n", err);
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
 /* Tell a running cabutd to act now (SIGUSR1 to the PID in cabutd.pid). */
 static void
 wake_daemon(struct ctl *c)
@@ -920,12 +938,8 @@ cmd_request(struct ctl *c, int argc, char **argv)
 	}
 	if (optind != argc || serial == NULL || reason == NULL || letter == NULL)
 		usage();
-	open_store(c, 0);
-	if (process_init(&pc, c->cfg, c->store, &err) == -1) {
-		fprintf(stderr, "cabutctl: %s\n", err);
-		free(err);
+	if (open_process(c, &pc) == -1)
 		return EXIT_CONFIG;
-	}
 	r = process_request_add(&pc, serial, reason, letter, note, c->actor, &id,
 	    &err);
 	process_free(&pc);
@@ -949,7 +963,6 @@ cmd_decide(struct ctl *c, int argc, char **argv)
 	};
 	struct process_ctx	 pc;
 	const char		*note = NULL, *reason = NULL;
-	char			*err = NULL;
 	int64_t			 id;
 	int			 ch, approve = strcmp(argv[0], "approve") == 0, r;
 
@@ -969,12 +982,8 @@ cmd_decide(struct ctl *c, int argc, char **argv)
 	    (approve && reason != NULL) || (!approve && note != NULL) ||
 	    (!approve && (reason == NULL || *reason == '\0')))
 		usage();
-	open_store(c, 0);
-	if (process_init(&pc, c->cfg, c->store, &err) == -1) {
-		fprintf(stderr, "cabutctl: %s\n", err);
-		free(err);
+	if (open_process(c, &pc) == -1)
 		return EXIT_CONFIG;
-	}
 	if (store_begin(c->store) == -1) {
 		process_free(&pc);
 		return EXIT_SOFTWARE;
@@ -1021,18 +1030,13 @@ static int
 cmd_retry(struct ctl *c, int argc, char **argv)
 {
 	struct process_ctx	 pc;
-	char			*err = NULL;
 	int64_t			 id;
 	int			 r;
 
 	if (argc != 2 || parse_id(argv[1], &id) == -1)
 		usage();
-	open_store(c, 0);
-	if (process_init(&pc, c->cfg, c->store, &err) == -1) {
-		fprintf(stderr, "cabutctl: %s\n", err);
-		free(err);
+	if (open_process(c, &pc) == -1)
 		return EXIT_CONFIG;
-	}
 	r = revoke_retry(&pc, id, c->actor);
 	process_free(&pc);
 	if (r == 1) {
@@ -1071,7 +1075,7 @@ cmd_ca(struct ctl *c, int argc, char **argv)
 	int64_t		 this_update, next_update;
 	long		 days = 365;
 	X509		*x = NULL;
-	int		 ch, ret = EXIT_SOFTWARE;
+	int		 ch, ret = EXIT_SOFTWARE, key_fd = -1;
 
 	if (c->cfg->ca.backend != BACKEND_LOCAL) {
 		fprintf(stderr, "cabutctl: ca: the backend is %s, not local\n",
@@ -1122,6 +1126,13 @@ cmd_ca(struct ctl *c, int argc, char **argv)
 		    "address\n", email);
 		return 1;
 	}
+	/* The key's file first: never a certificate whose key is lost. */
+	if (key_out != NULL && (key_fd = open(key_out, O_WRONLY | O_CREAT |
+	    O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) == -1) {
+		fprintf(stderr, "cabutctl: ca issue: %s: %s\n", key_out,
+		    strerror(errno));
+		return 1;
+	}
 	open_store(c, 0);
 	if (localca_open(dir, c->cfg->ca.crl_days, &ca, &err) == -1 ||
 	    localca_issue(ca, subject, email, username, (int)days,
@@ -1131,8 +1142,8 @@ cmd_ca(struct ctl *c, int argc, char **argv)
 		ret = 1;
 		goto out;
 	}
-	if (key_out != NULL && file_create_excl(key_out, 0600, key_pem,
-	    strlen(key_pem), &err) != 0) {
+	if (key_out != NULL && (write(key_fd, key_pem, strlen(key_pem)) !=
+	    (ssize_t)strlen(key_pem) || fsync(key_fd) == -1)) {
 		fprintf(stderr, "cabutctl: ca issue: %s (certificate %s issued; "
 		    "its key is not kept)\n", err ? err : key_out, serial);
 		ret = 1;
@@ -1152,6 +1163,12 @@ cmd_ca(struct ctl *c, int argc, char **argv)
 	printf("%s\n", serial);
 	ret = 0;
 out:
+	if (key_fd != -1) {
+		close(key_fd);
+		/* No certificate issued: no empty key file left. */
+		if (serial == NULL)
+			unlink(key_out);
+	}
 	X509_free(x);
 	localca_close(&ca);
 	freezero_str(&key_pem);

@@ -300,15 +300,16 @@ open_state(struct daemon *d)
 		    d->cfg->daemon.state_dir, strerror(errno));
 		return EXIT_CONFIG;
 	}
-	if ((r = store_lock(d->cfg->daemon.state_dir, &d->lock_fd, &err)) != 0) {
-		fprintf(stderr, "cabutd: %s\n", err);
-		free(err);
-		return r == 1 ? EXIT_TEMPFAIL : EXIT_CONFIG;
-	}
+	/* Drop first: the lock file is made by daemon.user, like the rest. */
 	if (priv_drop(d->cfg->daemon.user, &err) == -1) {
 		fprintf(stderr, "cabutd: %s\n", err);
 		free(err);
 		return EXIT_CONFIG;
+	}
+	if ((r = store_lock(d->cfg->daemon.state_dir, &d->lock_fd, &err)) != 0) {
+		fprintf(stderr, "cabutd: %s\n", err);
+		free(err);
+		return r == 1 ? EXIT_TEMPFAIL : EXIT_CONFIG;
 	}
 	if (store_open(d->cfg->daemon.state_dir, 0, &d->store, &err) == -1) {
 		fprintf(stderr, "cabutd: %s\n", err);
@@ -372,6 +373,13 @@ main(int argc, char **argv)
 	if ((d.cfg = load_config(d.conffile)) == NULL)
 		return EXIT_CONFIG;
 	if (check) {
+		/* Root drops to daemon.user: it must exist and not be root. */
+		if (geteuid() == 0 && priv_check(d.cfg->daemon.user, &err) == -1) {
+			fprintf(stderr, "%s: [daemon] user: %s\n", d.conffile, err);
+			free(err);
+			config_free(&d.cfg);
+			return EXIT_CONFIG;
+		}
 		printf("%s: configuration OK\n", d.conffile);
 		config_free(&d.cfg);
 		return 0;

@@ -23,23 +23,6 @@
 
 #define CRL_MAX_SERIAL	40		/* hex digits: RFC 5280's 20 octets */
 
-/* "what: OpenSSL's first reason", owned; the error queue is emptied. */
-static char *
-ossl_error(const char *what)
-{
-	unsigned long	 e;
-	char		 tmp[256];
-	char		*s;
-
-	if ((e = ERR_peek_error()) != 0) {
-		ERR_error_string_n(e, tmp, sizeof(tmp));
-		s = xasprintf("%s: %s", what, tmp);
-	} else
-		s = xstrdup(what);
-	ERR_clear_error();
-	return s;
-}
-
 /* A serial in uppercase (or lowercase) hex, NULL when malformed. */
 static ASN1_INTEGER *
 serial_from_hex(const char *hex)
@@ -79,12 +62,12 @@ add_entry(X509_CRL *crl, const struct crl_entry *e, char **error_r)
 	}
 	if ((rev = X509_REVOKED_new()) == NULL ||
 	    X509_REVOKED_set_serialNumber(rev, serial) != 1) {
-		*error_r = ossl_error("revoked entry");
+		*error_r = openssl_error("revoked entry");
 		goto out;
 	}
 	if ((date = ASN1_TIME_set(NULL, (time_t)e->revoked)) == NULL ||
 	    X509_REVOKED_set_revocationDate(rev, date) != 1) {
-		*error_r = ossl_error("revocation date");
+		*error_r = openssl_error("revocation date");
 		goto out;
 	}
 	if (e->reason >= 0) {
@@ -96,7 +79,7 @@ add_entry(X509_CRL *crl, const struct crl_entry *e, char **error_r)
 		    ASN1_ENUMERATED_set(reason, e->reason) != 1 ||
 		    X509_REVOKED_add1_ext_i2d(rev, NID_crl_reason, reason,
 		    0, 0) != 1) {
-			*error_r = ossl_error("reason code");
+			*error_r = openssl_error("reason code");
 			goto out;
 		}
 	}
@@ -105,12 +88,12 @@ add_entry(X509_CRL *crl, const struct crl_entry *e, char **error_r)
 		    (time_t)e->invalidity_date)) == NULL ||
 		    X509_REVOKED_add1_ext_i2d(rev, NID_invalidity_date, inval,
 		    0, 0) != 1) {
-			*error_r = ossl_error("invalidity date");
+			*error_r = openssl_error("invalidity date");
 			goto out;
 		}
 	}
 	if (X509_CRL_add0_revoked(crl, rev) != 1) {
-		*error_r = ossl_error("adding revoked entry");
+		*error_r = openssl_error("adding revoked entry");
 		goto out;
 	}
 	rev = NULL;
@@ -157,7 +140,7 @@ crl_build(X509 *ca_cert, EVP_PKEY *ca_key, const struct crl_entry *entries,
 	    X509_CRL_set_version(crl, X509_CRL_VERSION_2) != 1 ||
 	    X509_CRL_set_issuer_name(crl,
 	    X509_get_subject_name(ca_cert)) != 1) {
-		*error_r = ossl_error("new CRL");
+		*error_r = openssl_error("new CRL");
 		goto out;
 	}
 	if ((last = ASN1_TIME_set(NULL, (time_t)now)) == NULL ||
@@ -165,40 +148,40 @@ crl_build(X509 *ca_cert, EVP_PKEY *ca_key, const struct crl_entry *entries,
 	    (time_t)(now + (int64_t)days * 86400))) == NULL ||
 	    X509_CRL_set1_lastUpdate(crl, last) != 1 ||
 	    X509_CRL_set1_nextUpdate(crl, next) != 1) {
-		*error_r = ossl_error("CRL update times");
+		*error_r = openssl_error("CRL update times");
 		goto out;
 	}
 	for (i = 0; i < n; i++)
 		if (add_entry(crl, &entries[i], error_r) == -1)
 			goto out;
 	if (X509_CRL_sort(crl) != 1) {
-		*error_r = ossl_error("sorting the CRL");
+		*error_r = openssl_error("sorting the CRL");
 		goto out;
 	}
 
 	if ((number = ASN1_INTEGER_new()) == NULL ||
 	    ASN1_INTEGER_set_uint64(number, crl_number) != 1 ||
 	    X509_CRL_add1_ext_i2d(crl, NID_crl_number, number, 0, 0) != 1) {
-		*error_r = ossl_error("CRL number");
+		*error_r = openssl_error("CRL number");
 		goto out;
 	}
 	X509V3_set_ctx(&ctx, ca_cert, NULL, NULL, crl, 0);
 	if ((aki = X509V3_EXT_conf_nid(NULL, &ctx,
 	    NID_authority_key_identifier, "keyid:always")) == NULL ||
 	    X509_CRL_add_ext(crl, aki, -1) != 1) {
-		*error_r = ossl_error("authority key identifier");
+		*error_r = openssl_error("authority key identifier");
 		goto out;
 	}
 
 	if (X509_CRL_sign(crl, ca_key, EVP_sha256()) <= 0) {
-		*error_r = ossl_error("signing the CRL");
+		*error_r = openssl_error("signing the CRL");
 		goto out;
 	}
 
 	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
 	    PEM_write_bio_X509_CRL(bio, crl) != 1 ||
 	    (memlen = BIO_get_mem_data(bio, &mem)) <= 0) {
-		*error_r = ossl_error("CRL to PEM");
+		*error_r = openssl_error("CRL to PEM");
 		goto out;
 	}
 	pem = xmalloc((size_t)memlen + 1);
@@ -206,13 +189,13 @@ crl_build(X509 *ca_cert, EVP_PKEY *ca_key, const struct crl_entry *entries,
 	pem[memlen] = '\0';
 
 	if ((derlen = i2d_X509_CRL(crl, NULL)) <= 0) {
-		*error_r = ossl_error("CRL to DER");
+		*error_r = openssl_error("CRL to DER");
 		goto out;
 	}
 	der = xmalloc((size_t)derlen);
 	p = der;
 	if (i2d_X509_CRL(crl, &p) != derlen) {
-		*error_r = ossl_error("CRL to DER");
+		*error_r = openssl_error("CRL to DER");
 		goto out;
 	}
 
@@ -345,14 +328,14 @@ crl_load(const unsigned char *data, size_t len, X509 *issuer,
 		if ((bio = BIO_new_mem_buf(data, (int)len)) == NULL ||
 		    (x = PEM_read_bio_X509_CRL(bio, NULL, NULL,
 		    NULL)) == NULL) {
-			*error_r = ossl_error("not a PEM CRL");
+			*error_r = openssl_error("not a PEM CRL");
 			goto out;
 		}
 	} else {
 		p = data;
 		if ((x = d2i_X509_CRL(NULL, &p, (long)len)) == NULL ||
 		    p != data + len) {
-			*error_r = ossl_error("not a DER CRL");
+			*error_r = openssl_error("not a DER CRL");
 			goto out;
 		}
 	}
@@ -368,7 +351,7 @@ crl_load(const unsigned char *data, size_t len, X509 *issuer,
 		goto out;
 	}
 	if ((pkey = X509_get0_pubkey(issuer)) == NULL) {
-		*error_r = ossl_error("issuer public key");
+		*error_r = openssl_error("issuer public key");
 		goto out;
 	}
 	if (X509_CRL_verify(x, pkey) != 1) {
@@ -382,13 +365,13 @@ crl_load(const unsigned char *data, size_t len, X509 *issuer,
 	c = xcalloc(1, sizeof(*c));
 	if (asn1_time_epoch(X509_CRL_get0_lastUpdate(x),
 	    &c->last_update) == -1) {
-		*error_r = ossl_error("CRL thisUpdate");
+		*error_r = openssl_error("CRL thisUpdate");
 		goto out;
 	}
 	if (X509_CRL_get0_nextUpdate(x) != NULL &&
 	    asn1_time_epoch(X509_CRL_get0_nextUpdate(x),
 	    &c->next_update) == -1) {
-		*error_r = ossl_error("CRL nextUpdate");
+		*error_r = openssl_error("CRL nextUpdate");
 		goto out;
 	}
 	c->x = x;

@@ -105,7 +105,7 @@ disconnect(struct intake *in, const char *why)
 	in->backoff = in->backoff == 0 ? INTAKE_BACKOFF_MIN :
 	    in->backoff * 2 > INTAKE_BACKOFF_MAX ? INTAKE_BACKOFF_MAX :
 	    in->backoff * 2;
-	in->retry_at = t + in->backoff;
+	in->retry_at = t + retry_wait(in->backoff);
 	log_warnx("imap: %s; next try in %ds", why, in->backoff);
 }
 

@@ -2,6 +2,7 @@
  * revoking and the CRL. */
 #include "autoconf.h"
 #include "localca.h"
+#include "store.h"
 #include "crl.h"
 #include "config.h"
 #include "registry.h"
@@ -86,37 +87,21 @@ struct crl_state {
 	int64_t		 this_update, next_update;
 };
 
-/* "what: OpenSSL's first reason", owned; the error queue is emptied. */
-static char *
-ossl_error(const char *what)
-{
-	unsigned long	 e;
-	char		 tmp[256];
-	char		*s;
-
-	if ((e = ERR_peek_error()) != 0) {
-		ERR_error_string_n(e, tmp, sizeof(tmp));
-		s = xasprintf("%s: %s", what, tmp);
-	} else
-		s = xstrdup(what);
-	ERR_clear_error();
-	return s;
-}
-
 static char *
 db_error(sqlite3 *db, const char *what)
 {
 	return xasprintf("ca.db: %s: %s", what, sqlite3_errmsg(db));
 }
 
+/* store.c's helpers, with errors named after ca.db. */
 static int
 exec_sql(sqlite3 *db, const char *sql, char **error_r)
 {
-	char	*msg = NULL;
+	char	*err = NULL;
 
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		*error_r = xasprintf("ca.db: %s", msg ? msg : sqlite3_errmsg(db));
-		sqlite3_free(msg);
+	if (store_sql_exec(db, sql, &err) == -1) {
+		*error_r = xasprintf("ca.db: %s", err);
+		free(err);
 		return -1;
 	}
 	return 0;
@@ -125,19 +110,14 @@ exec_sql(sqlite3 *db, const char *sql, char **error_r)
 static int
 pragma_int(sqlite3 *db, const char *sql, int64_t *v, char **error_r)
 {
-	sqlite3_stmt	*st = NULL;
-	int		 ret = -1;
+	char	*err = NULL;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW) {
-		*error_r = db_error(db, sql);
-		goto out;
+	if (store_sql_int(db, sql, v, &err) == -1) {
+		*error_r = xasprintf("ca.db: %s: %s", sql, err);
+		free(err);
+		return -1;
 	}
-	*v = sqlite3_column_int64(st, 0);
-	ret = 0;
-out:
-	sqlite3_finalize(st);
-	return ret;
+	return 0;
 }
 
 static int
@@ -386,14 +366,14 @@ localca_create(const char *dir, const char *subject_cn, int days,
 		goto db;
 	}
 	if ((key = EVP_EC_gen("P-256")) == NULL || (x = X509_new()) == NULL) {
-		*error_r = ossl_error("cannot make the CA key");
+		*error_r = openssl_error("cannot make the CA key");
 		goto out;
 	}
 	if (!set_serial(x) || !X509_set_version(x, X509_VERSION_3) ||
 	    X509_gmtime_adj(X509_getm_notBefore(x), 0) == NULL ||
 	    X509_gmtime_adj(X509_getm_notAfter(x), (long)days * 86400) == NULL ||
 	    !X509_set_pubkey(x, key)) {
-		*error_r = ossl_error("cannot make the CA certificate");
+		*error_r = openssl_error("cannot make the CA certificate");
 		goto out;
 	}
 	name = X509_get_subject_name(x);
@@ -405,7 +385,7 @@ localca_create(const char *dir, const char *subject_cn, int days,
 	    !add_ext(x, x, NID_subject_key_identifier, "hash") ||
 	    !add_ext(x, x, NID_authority_key_identifier, "keyid:always") ||
 	    !X509_sign(x, key, EVP_sha256())) {
-		*error_r = ossl_error("cannot sign the CA certificate");
+		*error_r = openssl_error("cannot sign the CA certificate");
 		goto out;
 	}
 	/* The key's PEM lives in secure memory, wiped when freed. */
@@ -413,7 +393,7 @@ localca_create(const char *dir, const char *subject_cn, int days,
 	    (cb = BIO_new(BIO_s_mem())) == NULL ||
 	    !PEM_write_bio_PrivateKey(kb, key, NULL, NULL, 0, NULL, NULL) ||
 	    !PEM_write_bio_X509(cb, x)) {
-		*error_r = ossl_error("cannot encode the CA");
+		*error_r = openssl_error("cannot encode the CA");
 		goto out;
 	}
 	/* The key first: a certificate without its key would be useless. */
@@ -651,7 +631,7 @@ localca_issue(struct localca *ca, const char *subject_dn, const char *email,
 	    !X509_set1_notBefore(x, t) ||
 	    ASN1_TIME_set(t, (time_t)(now + (int64_t)days * 86400)) == NULL ||
 	    !X509_set1_notAfter(x, t) || !X509_set_pubkey(x, key)) {
-		*error_r = ossl_error("cannot make the certificate");
+		*error_r = openssl_error("cannot make the certificate");
 		goto out;
 	}
 	if (!add_ext(ca->cert, x, NID_basic_constraints, "critical,CA:FALSE") ||
@@ -663,17 +643,17 @@ localca_issue(struct localca *ca, const char *subject_dn, const char *email,
 	    "keyid:always") ||
 	    !add_email_san(x, email) ||
 	    !X509_sign(x, ca->key, EVP_sha256())) {
-		*error_r = ossl_error("cannot sign the certificate");
+		*error_r = openssl_error("cannot sign the certificate");
 		goto out;
 	}
 	if ((len = i2d_X509(x, NULL)) <= 0) {
-		*error_r = ossl_error("certificate to DER");
+		*error_r = openssl_error("certificate to DER");
 		goto out;
 	}
 	der = xmalloc((size_t)len);
 	p = der;
 	if (i2d_X509(x, &p) != len) {
-		*error_r = ossl_error("certificate to DER");
+		*error_r = openssl_error("certificate to DER");
 		goto out;
 	}
 	serial = registry_serial_text(x);
@@ -701,7 +681,7 @@ localca_issue(struct localca *ca, const char *subject_dn, const char *email,
 		if ((kb = BIO_new(BIO_s_secmem())) == NULL ||
 		    !PEM_write_bio_PrivateKey(kb, key, NULL, NULL, 0, NULL,
 		    NULL) || (klen = BIO_get_mem_data(kb, &kpem)) <= 0) {
-			*error_r = ossl_error("cannot encode the key");
+			*error_r = openssl_error("cannot encode the key");
 			goto out;
 		}
 		*key_pem_r = xstrndup(kpem, (size_t)klen);

@@ -380,7 +380,7 @@ settle(struct store *s, int64_t id, int64_t request_id, const char *kind,
 		q = store_prepare(s, "UPDATE outbox SET attempts = attempts + 1,"
 		    " next_attempt = ?2, last_error = ?3 WHERE id = ?1");
 		sqlite3_bind_int64(q, 1, id);
-		sqlite3_bind_int64(q, 2, t + wait);
+		sqlite3_bind_int64(q, 2, t + retry_wait(wait));
 		sqlite3_bind_text(q, 3, err ? err : "", -1, SQLITE_STATIC);
 	} else {
 		q = store_prepare(s, "UPDATE outbox SET state = 'failed',"

@@ -26,13 +26,11 @@ priv_lookup(const char *user, uid_t *uid_r, gid_t *gid_r, char **error_r)
 }
 
 int
-priv_drop(const char *user, char **error_r)
+priv_check(const char *user, char **error_r)
 {
 	uid_t	 uid;
 	gid_t	 gid;
 
-	if (geteuid() != 0)
-		return 0;
 	if (priv_lookup(user, &uid, &gid, error_r) == -1)
 		return -1;
 	if (uid == 0) {
@@ -40,6 +38,20 @@ priv_drop(const char *user, char **error_r)
 		    "account in [daemon] user", user);
 		return -1;
 	}
+	return 0;
+}
+
+int
+priv_drop(const char *user, char **error_r)
+{
+	uid_t	 uid;
+	gid_t	 gid;
+
+	if (geteuid() != 0)
+		return 0;
+	if (priv_check(user, error_r) == -1 ||
+	    priv_lookup(user, &uid, &gid, error_r) == -1)
+		return -1;
 	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
 	    setresuid(uid, uid, uid) == -1) {
 		*error_r = xasprintf("cannot become %s: %s", user, strerror(errno));

@@ -1104,6 +1104,11 @@ request_dn_parse(const char *text)
 			set = -1;
 		}
 	}
+	/* A #hex value whose content is not what its string type says
+	 * (a UTF8String that is not UTF-8) cannot be put in canonical form,
+	 * so it could never be compared: unreadable, not a mismatch. */
+	if (X509_NAME_cmp(name, name) != 0)
+		goto out;
 	ret = name;
 	name = NULL;
 out:

@@ -443,7 +443,7 @@ call_failed(struct process_ctx *p, int64_t id, enum ca_status cs,
 		    " next_attempt = ?3, last_error = ?4 WHERE request_id = ?1");
 		sqlite3_bind_int64(st, 1, id);
 		sqlite3_bind_int64(st, 2, attempts);
-		sqlite3_bind_int64(st, 3, t + wait);
+		sqlite3_bind_int64(st, 3, t + retry_wait(wait));
 		sqlite3_bind_text(st, 4, err, -1, SQLITE_STATIC);
 		log_warnx("request %lld: revocation attempt %lld failed: %s; next "
 		    "in %llds", (long long)id, (long long)attempts, err,
@@ -459,7 +459,7 @@ call_failed(struct process_ctx *p, int64_t id, enum ca_status cs,
 	    " WHERE request_id = ?1");
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, attempts);
-	sqlite3_bind_int64(st, 3, t + wait);
+	sqlite3_bind_int64(st, 3, t + retry_wait(wait));
 	sqlite3_bind_text(st, 4, err, -1, SQLITE_STATIC);
 	if (exec_done(st) == -1)
 		return -1;
@@ -719,8 +719,8 @@ crl_fetch(struct process_ctx *p, const char *url, int64_t t, int force,
 		    " DO UPDATE SET next_fetch = ?2, failures = failures + 1,"
 		    " last_error = ?3");
 		sqlite3_bind_text(st, 1, url, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, t + (failures < 6 ? REVOKE_WAIT_MIN <<
-		    failures : cfg->ca.crl_poll));
+		sqlite3_bind_int64(st, 2, t + retry_wait(failures < 6 ?
+		    REVOKE_WAIT_MIN << failures : cfg->ca.crl_poll));
 		sqlite3_bind_text(st, 3, why, -1, SQLITE_STATIC);
 		r = exec_done(st);
 	} else if (rs.status == 304) {

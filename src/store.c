@@ -204,8 +204,8 @@ static const char *const migrations[] = {
 	"ALTER TABLE outbox ADD COLUMN sha256 BLOB;",
 };
 
-static int
-exec_sql(sqlite3 *db, const char *sql, char **error_r)
+int
+store_sql_exec(sqlite3 *db, const char *sql, char **error_r)
 {
 	char	*msg = NULL;
 
@@ -217,9 +217,8 @@ exec_sql(sqlite3 *db, const char *sql, char **error_r)
 	return 0;
 }
 
-/* A PRAGMA that returns one integer. */
-static int
-pragma_int(sqlite3 *db, const char *sql, int64_t *v, char **error_r)
+int
+store_sql_int(sqlite3 *db, const char *sql, int64_t *v, char **error_r)
 {
 	sqlite3_stmt	*st = NULL;
 	int		 rc, ret = -1;
@@ -247,16 +246,16 @@ migrate(sqlite3 *db, const char *path, int64_t version, char **error_r)
 	size_t	 n = sizeof(migrations) / sizeof(migrations[0]);
 	int64_t	 v;
 
-	if (exec_sql(db, "BEGIN IMMEDIATE", &err) == -1)
+	if (store_sql_exec(db, "BEGIN IMMEDIATE", &err) == -1)
 		goto fail;
 	/* Someone may have migrated between our look and our lock. */
-	if (pragma_int(db, "PRAGMA user_version", &version, &err) == -1)
+	if (store_sql_int(db, "PRAGMA user_version", &version, &err) == -1)
 		goto fail_rollback;
 	for (v = version; v < (int64_t)n; v++) {
-		if (exec_sql(db, migrations[v], &err) == -1)
+		if (store_sql_exec(db, migrations[v], &err) == -1)
 			goto fail_rollback;
 		sql = xasprintf("PRAGMA user_version = %lld", (long long)(v + 1));
-		if (exec_sql(db, sql, &err) == -1) {
+		if (store_sql_exec(db, sql, &err) == -1) {
 			free(sql);
 			goto fail_rollback;
 		}
@@ -264,14 +263,14 @@ migrate(sqlite3 *db, const char *path, int64_t version, char **error_r)
 		if (v == 0) {
 			sql = xasprintf("PRAGMA application_id = %d",
 			    STORE_APPLICATION_ID);
-			if (exec_sql(db, sql, &err) == -1) {
+			if (store_sql_exec(db, sql, &err) == -1) {
 				free(sql);
 				goto fail_rollback;
 			}
 			free(sql);
 		}
 	}
-	if (exec_sql(db, "COMMIT", &err) == -1)
+	if (store_sql_exec(db, "COMMIT", &err) == -1)
 		goto fail_rollback;
 	return 0;
 fail_rollback:
@@ -355,9 +354,9 @@ store_open(const char *state_dir, int flags, struct store **sp, char **error_r)
 
 	/* Look before changing anything: a file that is not ours, is corrupt
 	 * or is newer is refused and left exactly as it is. */
-	if (pragma_int(s->db, "PRAGMA user_version", &version, &err) == -1 ||
-	    pragma_int(s->db, "PRAGMA application_id", &appid, &err) == -1 ||
-	    pragma_int(s->db, "SELECT count(*) FROM sqlite_master", &ntables,
+	if (store_sql_int(s->db, "PRAGMA user_version", &version, &err) == -1 ||
+	    store_sql_int(s->db, "PRAGMA application_id", &appid, &err) == -1 ||
+	    store_sql_int(s->db, "SELECT count(*) FROM sqlite_master", &ntables,
 	    &err) == -1) {
 		*error_r = xasprintf("%s: not a usable cabut database (%s); "
 		    "left untouched", path, err);
@@ -373,7 +372,7 @@ store_open(const char *state_dir, int flags, struct store **sp, char **error_r)
 		    STORE_SCHEMA_VERSION);
 		goto fail;
 	}
-	if (exec_sql(s->db, "PRAGMA journal_mode = WAL;"
+	if (store_sql_exec(s->db, "PRAGMA journal_mode = WAL;"
 	    "PRAGMA synchronous = FULL;"
 	    "PRAGMA foreign_keys = ON;"
 	    "PRAGMA secure_delete = ON;", &err) == -1) {
@@ -444,7 +443,7 @@ store_begin(struct store *s)
 {
 	char	*err = NULL;
 
-	if (exec_sql(s->db, "BEGIN IMMEDIATE", &err) == -1) {
+	if (store_sql_exec(s->db, "BEGIN IMMEDIATE", &err) == -1) {
 		log_warnx("store: begin: %s", err);
 		free(err);
 		return -1;
@@ -457,7 +456,7 @@ store_commit(struct store *s)
 {
 	char	*err = NULL;
 
-	if (exec_sql(s->db, "COMMIT", &err) == -1) {
+	if (store_sql_exec(s->db, "COMMIT", &err) == -1) {
 		log_warnx("store: commit: %s", err);
 		free(err);
 		store_rollback(s);

@@ -43,6 +43,12 @@ int	 store_begin(struct store *);
 int	 store_commit(struct store *);
 void	 store_rollback(struct store *);
 
+/* For opening and migrating a database before a struct store exists
+ * (also the local CA's ca.db): run SQL text without parameters, or one
+ * that returns one integer (a PRAGMA, a count). -1 with *error_r. */
+int	 store_sql_exec(sqlite3 *, const char *sql, char **error_r);
+int	 store_sql_int(sqlite3 *, const char *sql, int64_t *v, char **error_r);
+
 /* Prepare a statement; fatal on a programming error in the SQL text. */
 sqlite3_stmt	*store_prepare(struct store *, const char *sql);
 /* sqlite3 text column as a C string, "" never NULL unless the value is NULL. */

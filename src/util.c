@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/crypto.h>
 
 void *
@@ -374,4 +375,31 @@ now(void)
 	}
 #endif
 	return time(NULL);
+}
+
+int64_t
+retry_wait(int64_t seconds)
+{
+#ifdef CABUT_TEST_HOOKS
+	if (getenv("CABUT_FAST_RETRY") != NULL)
+		return 1;
+#endif
+	return seconds;
+}
+
+/* "what: OpenSSL's first reason", owned; the error queue is emptied. */
+char *
+openssl_error(const char *what)
+{
+	unsigned long	 e;
+	char		 tmp[256];
+	char		*s;
+
+	if ((e = ERR_peek_error()) != 0) {
+		ERR_error_string_n(e, tmp, sizeof(tmp));
+		s = xasprintf("%s: %s", what, tmp);
+	} else
+		s = xstrdup(what);
+	ERR_clear_error();
+	return s;
 }

@@ -60,5 +60,10 @@ void	 time_rfc3339(time_t, char out[static 21]);
 /* Clock for the functional core; tests may set CABUT_NOW only in
  * test-hook builds. */
 time_t	 now(void);
+/* A back-off before trying again; in test-hook builds CABUT_FAST_RETRY
+ * makes every one 1 s, so outage tests need not wait minutes. */
+int64_t	 retry_wait(int64_t seconds);
+/* "what: OpenSSL's first reason", owned; the error queue is emptied. */
+char	*openssl_error(const char *what);
 
 #endif

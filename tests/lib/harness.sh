@@ -543,6 +543,27 @@ deliver_unseen() {
 	_harness_doveadm save -u "$1" -m "${3:-INBOX}" <"$2"
 }
 
+# deliver_maildir USER FILE...: drops each FILE into USER's INBOX as a new
+# Maildir file (unseen), as a local delivery agent would; many at once,
+# without a doveadm run each. Dovecot gives them UIDs when it next looks.
+deliver_maildir() {
+	local u=$1 md f n=0 owner name pre
+	shift
+	pre=$EPOCHSECONDS.P$$R$RANDOM$RANDOM
+	md=$HARNESS_DIR/dc/mail/$u/Maildir
+	owner=$(stat -c %u:%g "$HARNESS_DIR/dc/mail/$u")
+	[ -d "$md/new" ] || {
+		mkdir -p "$md/new" "$md/cur" "$md/tmp" &&
+			chown -R "$owner" "$md"
+	} || return 1
+	for f in "$@"; do
+		n=$((n + 1))
+		name=$pre.M$n.harness
+		cp "$f" "$md/tmp/$name" && chown "$owner" "$md/tmp/$name" &&
+			mv "$md/tmp/$name" "$md/new/$name" || return 1
+	done
+}
+
 # mailbox_count USER [MAILBOX]: prints the number of messages.
 mailbox_count() {
 	local out

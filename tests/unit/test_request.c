@@ -832,6 +832,7 @@ test_dn_parse(void **state)
 		"CN=#0201",			/* DER, but an INTEGER */
 		"CN=#0C044275646900",		/* DER with bytes after it */
 		"CN=#0C04427564",		/* DER cut short */
+		"CN=#0C04526961E6",		/* a UTF8String that is not UTF-8 (found by fuzzing) */
 		"CN=#zz",
 	};
 	size_t		 i;
