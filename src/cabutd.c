@@ -399,6 +399,7 @@ main(int argc, char **argv)
 	}
 	smtp_global_init();
 	d.intake = intake_new(&d.pc);
+	intake_set_stop(d.intake, &got_stop);
 	if (d.once) {
 		setenv("CABUT_LOG_STDERR", "1", 1);
 		start_ca(&d);

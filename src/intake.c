@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +22,7 @@
 
 #define INTAKE_LIST_BATCH	500		/* UIDs listed at once */
 #define INTAKE_FETCH_COUNT	50		/* messages per UID FETCH */
-#define INTAKE_FETCH_BYTES	(32UL << 20)	/* bytes per UID FETCH */
+#define INTAKE_FETCH_BYTES	(8UL << 20)	/* bytes per UID FETCH (bounds RSS) */
 #define INTAKE_TIMEOUT		60		/* seconds per IMAP operation */
 #define INTAKE_BACKOFF_MIN	5
 #define INTAKE_BACKOFF_MAX	300
@@ -32,6 +33,7 @@ struct intake {
 	struct store		*store;
 	struct process_ctx	*pc;
 	struct imap		*imap;
+	volatile sig_atomic_t	*stop;		/* set: stop after this batch */
 	uint32_t		 uidvalidity;
 	int64_t			 retry_at;	/* no connection attempt before */
 	int			 backoff;
@@ -40,6 +42,12 @@ struct intake {
 	int64_t			*done_ids;
 	size_t			 ndone, capdone;
 };
+
+void
+intake_set_stop(struct intake *in, volatile sig_atomic_t *stop)
+{
+	in->stop = stop;
+}
 
 struct intake *
 intake_new(struct process_ctx *pc)
@@ -695,8 +703,12 @@ intake_run(struct intake *in)
 				ret = in->imap == NULL ? -1 : -2;
 				goto out;
 			}
+			/* SIGTERM finishes the batch, not a whole backlog. */
+			if (in->stop != NULL && *in->stop)
+				goto done;
 		}
 	}
+done:
 	ret = 0;
 	goto out;
 flag_out:

@@ -6,6 +6,7 @@
 #ifndef CABUT_INTAKE_H
 #define CABUT_INTAKE_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -16,6 +17,8 @@ struct intake;
 
 struct intake	*intake_new(struct process_ctx *);
 void		 intake_free(struct intake **);
+/* intake_run stops after the batch in hand when *stop becomes set. */
+void		 intake_set_stop(struct intake *, volatile sig_atomic_t *stop);
 /* After SIGHUP: the new configuration (the connection is re-opened when
  * the [imap] section changed). */
 void		 intake_reconfigure(struct intake *, const struct config *);

@@ -450,9 +450,12 @@ outbox_flush(struct store *s, const struct config *cfg, char **why_r)
 	p.username = cfg->smtp.username;
 	p.timeout = OUTBOX_SMTP_TIMEOUT;
 	for (;;) {
+		/* The id first: sorting whole rows would copy every queued
+		 * mail. */
 		st = store_prepare(s, "SELECT id, request_id, kind, recipient, data,"
-		    " attempts FROM outbox WHERE state = 'queued' AND next_attempt <= ?1"
-		    " ORDER BY id LIMIT 1");
+		    " attempts FROM outbox WHERE id = (SELECT id FROM outbox"
+		    " WHERE state = 'queued' AND next_attempt <= ?1"
+		    " ORDER BY id LIMIT 1)");
 		sqlite3_bind_int64(st, 1, (int64_t)now());
 		rc = sqlite3_step(st);
 		if (rc != SQLITE_ROW) {

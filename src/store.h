@@ -14,7 +14,7 @@
 #define STORE_AUDIT_KEY_NAME	"audit.key"
 #define STORE_AUDIT_HEAD_NAME	"audit.head"
 #define STORE_KEY_LEN		32
-#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION	3
 #define STORE_APPLICATION_ID	0x43425554	/* "CBUT" */
 
 struct store {

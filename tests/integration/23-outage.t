@@ -88,4 +88,26 @@ is "it is the process started first" "$CABUTD_PID" "$pid0"
 unlike "no fatal error in its log" "$(cat "$HARNESS_DIR/cabutd.out")" "fatal|AddressSanitizer|runtime error"
 harness_stop "$CABUTD_PID"
 
+# 5. SIGTERM with a backlog: the daemon finishes the batch in hand and
+# exits; the rest waits in the mailbox for the next start.
+for i in $(seq 1 400); do
+	cabut_request "$HARNESS_DIR/b$i.eml" pemohon2@example.test "Nama: $i
+Alasan: lupa passphrase" "" "$AR"
+done
+deliver_maildir cabut "$HARNESS_DIR"/b*.eml
+before=$(q "SELECT count(*) FROM messages")
+cabutd_bg "$conf"
+wait_for 30 eval '[ "$(q "SELECT count(*) FROM messages")" -gt $((before + 10)) ]'
+t0=$SECONDS
+kill -TERM "$CABUTD_PID"
+rc=0
+wait "$CABUTD_PID" || rc=$?
+is "SIGTERM during a backlog: exit 0" "$rc" 0
+got=$(q "SELECT count(*) FROM messages")
+ok "within seconds ($((SECONDS - t0)) s), the backlog not finished ($((got - before)) of 400 taken)" \
+	[ $((SECONDS - t0)) -le 10 ] && [ "$got" -lt $((before + 400)) ]
+"$CABUTD" --once -c "$conf" 2>>"$HARNESS_DIR/once.err"
+is "the next start takes the rest, each once" \
+	"$(q "SELECT count(*) || '/' || count(DISTINCT uid) FROM messages")" "$((before + 400))/$((before + 400))"
+
 done_testing

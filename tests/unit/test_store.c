@@ -133,13 +133,15 @@ test_migrate_v1(void **state)
 	reset();
 	assert_int_equal(store_open(dir, STORE_CREATE, &s, &err), 0);
 	assert_int_equal(sqlite3_exec(s->db, "DROP TABLE revocations;"
-	    " DROP TABLE crl_watch; ALTER TABLE outbox DROP COLUMN sha256;"
+	    " DROP TABLE crl_watch; DROP INDEX outbox_recipient;"
+	    " DROP INDEX outbox_queue; DROP INDEX certificates_email;"
+	    " ALTER TABLE outbox DROP COLUMN sha256;"
 	    " PRAGMA user_version = 1;"
 	    " INSERT INTO kv (key, value) VALUES ('kept', 7)", NULL, NULL, NULL),
 	    SQLITE_OK);
 	store_close(&s);
 	assert_int_equal(store_open(dir, 0, &s, &err), 0);
-	assert_int_equal(query_int(s, "PRAGMA user_version"), 2);
+	assert_int_equal(query_int(s, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	assert_int_equal(query_int(s, "SELECT count(*) FROM sqlite_master WHERE"
 	    " type = 'table' AND name IN ('revocations', 'crl_watch')"), 2);
 	assert_int_equal(query_int(s, "SELECT value FROM kv WHERE key = 'kept'"), 7);
