@@ -51,7 +51,8 @@ hca=$HARNESS_DIR/hca
 s1=$(cabut_holder_cert "Budi Santoso" pemohon@example.test)
 s2=$(cabut_holder_cert "Sri Wahyuni" pemohon2@example.test)
 s3=$(cabut_holder_cert "Tri Handayani" pemohon3@example.test)
-for n in "Budi Santoso" "Sri Wahyuni" "Tri Handayani"; do
+s4=$(cabut_holder_cert "Empat English" pemohon2@example.test)
+for n in "Budi Santoso" "Sri Wahyuni" "Tri Handayani" "Empat English"; do
 	ctl registry import "$hca/$n.pem" >/dev/null
 done
 ctl registry import "$hca/ca.pem" >/dev/null
@@ -169,5 +170,20 @@ openssl crl -in "$HARNESS_DIR/evil.crl" -outform DER -out "$HARNESS_DIR/www/bsre
 once
 is "a forged CRL listing the serial does not revoke" "$(q 'SELECT state FROM requests WHERE id = 3')" revoking
 ok "the admin is told the CRL is not valid" last admin "CRL not valid"
+
+# 8. The same in English: the OP's instructions, DONE, the notice.
+publish
+sed -i "s/^language = id$/language = en/" "$conf"
+request "$HARNESS_DIR/r4.eml" pemohon2@example.test "$s4" "forgot passphrase"
+once
+cabut_reply "$HARNESS_DIR/a4.eml" op2@example.test "$(last op2 "#4\]" | cabut_token_of)" "APPROVE"
+once
+m=$(last op2 "in the CA's application")
+like "English instructions with the serial" "$m" "Serial number +$s4"
+like "the reason to choose" "$m" "superseded \(4\)"
+cabut_reply "$HARNESS_DIR/d4.eml" op2@example.test "$(cabut_token_of <<<"$m")" "Done."
+once
+is "DONE makes it revoked" "$(q 'SELECT state FROM requests WHERE id = 4')" revoked
+ok "the applicant is told in English" last pemohon2 "has been revoked"
 
 done_testing
