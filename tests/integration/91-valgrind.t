@@ -15,6 +15,7 @@ harness_tmpdir
 
 vg() {	# vg LOG CMD...: memcheck; exit 99 on an error or a definite leak
 	valgrind -q --vgdb=no --error-exitcode=99 --leak-check=full \
+		--child-silent-after-fork=yes \
 		--errors-for-leak-kinds=definite --show-leak-kinds=definite \
 		--log-file="$1.%p" "${@:2}"
 }
