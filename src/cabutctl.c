@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -59,6 +60,7 @@ usage(void)
 	    "  approve ID [--note TEXT]\n"
 	    "  reject ID --reason TEXT\n"
 	    "  retry ID\n"
+	    "  report [--since YYYY-MM-DD] [--html FILE]\n"
 	    "  ca issue --subject DN --email ADDR [--username NAME] [--days N]\n"
 	    "           [--key-out FILE]\n"
 	    "  ca crl\n");
@@ -1026,6 +1028,123 @@ audit_issue(struct ctl *c, const char *serial, const char *subject)
 	return r;
 }
 
+/* SOP standard times, minutes, steps 1-9 (seed/: the SOP's table). */
+static const int sop_minutes[10] = { 0, 15, 1, 1, 1, 5, 1, 1, 1, 1 };
+
+static void
+html_text(FILE *f, const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '"': fputs("&quot;", f); break;
+		default:
+			fputc((unsigned char)*s < 0x20 ? '?' : *s, f);
+		}
+	}
+}
+
+/* report: for each SOP step, how many requests went through it (since a
+ * date), the mean and the longest time it took, and how many took longer
+ * than the SOP's standard time. */
+static int
+cmd_report(struct ctl *c, int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "since", required_argument, NULL, 's' },
+		{ "html", required_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char	*html = NULL;
+	sqlite3_stmt	*st;
+	struct tm	 tm;
+	char		*end, since_text[21];
+	int64_t		 since = 0, n, open_n, over;
+	double		 mean, longest;
+	FILE		*f = NULL;
+	int		 ch, step, fd;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			memset(&tm, 0, sizeof(tm));
+			end = strptime(optarg, "%Y-%m-%d", &tm);
+			if (end == NULL || *end != '\0')
+				usage();
+			since = (int64_t)timegm(&tm);
+			break;
+		case 'h':
+			html = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	open_store(c, 0);
+	if (html != NULL) {
+		if ((fd = open(html, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+		    O_NOFOLLOW, 0644)) == -1 || (f = fdopen(fd, "w")) == NULL) {
+			fprintf(stderr, "cabutctl: report: %s: %s\n", html,
+			    strerror(errno));
+			return 1;
+		}
+		time_rfc3339((time_t)since, since_text);
+		fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+		    "<title>cabut: SOP times</title></head><body>\n"
+		    "<h1>Pencabutan sertifikat: waktu per langkah SOP</h1>\n<p>Since ", f);
+		html_text(f, since ? since_text : "the start");
+		fputs("</p>\n<table border=\"1\">\n<tr><th>step</th><th>requests</th>"
+		    "<th>open</th><th>mean s</th><th>longest s</th>"
+		    "<th>standard min</th><th>over standard</th></tr>\n", f);
+	} else
+		printf("%-5s %8s %6s %10s %10s %9s %14s\n", "step", "requests",
+		    "open", "mean s", "longest s", "standard", "over standard");
+	for (step = 1; step <= 9; step++) {
+		st = store_prepare(c->store, "SELECT count(s.ended), count(*) -"
+		    " count(s.ended), coalesce(avg(s.ended - s.started), 0),"
+		    " coalesce(max(s.ended - s.started), 0),"
+		    " coalesce(sum(s.ended - s.started > ?3), 0) FROM request_steps s"
+		    " JOIN requests r ON r.id = s.request_id WHERE s.step = ?1 AND"
+		    " s.started IS NOT NULL AND r.created >= ?2");
+		sqlite3_bind_int(st, 1, step);
+		sqlite3_bind_int64(st, 2, since);
+		sqlite3_bind_int(st, 3, sop_minutes[step] * 60);
+		n = open_n = over = 0;
+		mean = longest = 0;
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			n = sqlite3_column_int64(st, 0);
+			open_n = sqlite3_column_int64(st, 1);
+			mean = sqlite3_column_double(st, 2);
+			longest = sqlite3_column_double(st, 3);
+			over = sqlite3_column_int64(st, 4);
+		}
+		sqlite3_finalize(st);
+		if (f != NULL)
+			fprintf(f, "<tr><td>%d</td><td>%" PRId64 "</td><td>%" PRId64
+			    "</td><td>%.1f</td><td>%.0f</td><td>%d</td><td>%" PRId64
+			    "</td></tr>\n", step, n, open_n, mean, longest,
+			    sop_minutes[step], over);
+		else
+			printf("%-5d %8" PRId64 " %6" PRId64 " %10.1f %10.0f %6d min"
+			    " %14" PRId64 "\n", step, n, open_n, mean, longest,
+			    sop_minutes[step], over);
+	}
+	if (f != NULL) {
+		fputs("</table>\n</body></html>\n", f);
+		if (fclose(f) != 0) {
+			fprintf(stderr, "cabutctl: report: %s: %s\n", html,
+			    strerror(errno));
+			return 1;
+		}
+		printf("report written to %s\n", html);
+	}
+	return 0;
+}
+
 static int
 cmd_retry(struct ctl *c, int argc, char **argv)
 {
@@ -1194,6 +1313,7 @@ static const struct {
 	{ "approve", cmd_decide, 1 },
 	{ "reject", cmd_decide, 1 },
 	{ "retry", cmd_retry, 1 },
+	{ "report", cmd_report, 1 },
 	{ "ca", cmd_ca, 1 },
 };
 

@@ -220,4 +220,15 @@ before=$(crl_number)
 once
 is "not re-issued when not due" "$(crl_number)" "$before"
 
+# 9. cabutctl report: each SOP step against its standard time.
+r=$(ctl report)
+like "report: a line per SOP step" "$r" "step +requests"
+like "step 7 counts the revocations, none over the standard minute" "$(grep '^7 ' <<<"$r")" "^7 +[1-9][0-9]* +0 .* 1 min +0$"
+is "--since a later date: nothing" "$(ctl report --since 2999-01-01 | awk '$1 == 7 {print $2}')" 0
+is "--since a bad date: usage (64)" "$(exit_code ctl report --since yesterday)" 64
+mkdir -m 0777 "$HARNESS_DIR/out"
+ctl report --html "$HARNESS_DIR/out/r.html" >/dev/null
+like "--html writes a table" "$(cat "$HARNESS_DIR/out/r.html")" "<table border=\"1\">.*<td>7</td>"
+is "never over an existing file (exit 1)" "$(exit_code ctl report --html "$HARNESS_DIR/out/r.html")" 1
+
 done_testing
