@@ -3,6 +3,7 @@
  * smtp_global_init() (curl_global_init) once at start, before any thread. */
 #include "autoconf.h"
 #include "http.h"
+#include "curlx.h"
 #include "util.h"
 #include "log.h"
 
@@ -130,13 +131,7 @@ http_header_add(struct curl_slist *list, const char *name, const char *value)
 	return l;
 }
 
-#define SETOPT(opt, val) do {						\
-	if ((rc = curl_easy_setopt(h, (opt), (val))) != CURLE_OK) {	\
-		error = xasprintf("curl_easy_setopt(%s): %s", #opt,	\
-		    curl_easy_strerror(rc));				\
-		goto out;						\
-	}								\
-} while (0)
+#define SETOPT(opt, val)	CURLX_SETOPT(h, rc, error, opt, val)
 
 int
 http_perform(const struct http_options *o, const struct http_request *rq,
@@ -145,6 +140,7 @@ http_perform(const struct http_options *o, const struct http_request *rq,
 	CURL			*h = NULL;
 	struct curl_slist	*hdrs = NULL;
 	struct http_xfer	 x;
+	struct curlx_common	 cc;
 	char			 errbuf[CURL_ERROR_SIZE];
 	char			*error = NULL;
 	const char		*method;
@@ -194,29 +190,20 @@ http_perform(const struct http_options *o, const struct http_request *rq,
 	timeout = o->timeout > 0 ? (o->timeout > HTTP_TIMEOUT_MAX ?
 	    HTTP_TIMEOUT_MAX : (long)o->timeout) : HTTP_TIMEOUT_DEFAULT;
 
-	SETOPT(CURLOPT_ERRORBUFFER, errbuf);
-	SETOPT(CURLOPT_NOSIGNAL, 1L);
-	SETOPT(CURLOPT_URL, rq->url);
-	/* Only HTTP(S): no other scheme through a mistyped URL. */
-#if LIBCURL_VERSION_NUM >= 0x075500
-	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	SETOPT(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
+	memset(&cc, 0, sizeof(cc));
+	cc.url = rq->url;
+	cc.protocols = "http,https";
+	cc.protomask = (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS);
+	cc.timeout = timeout;
+	cc.connect_timeout = HTTP_CONNECT_TIMEOUT;
+	cc.tls_verify = o->tls_verify;
+	cc.ca_file = o->ca_file;
+	cc.errbuf = errbuf;
+	if (curlx_common(h, &cc, &error) == -1)
+		goto out;
 	/* Redirects are not followed: a 3xx comes back as the status, for
 	 * the caller (and the admin) to see; the URLs are configured. */
 	SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
-	/* Never through a proxy named in the environment (http_proxy). */
-	SETOPT(CURLOPT_PROXY, "");
-	SETOPT(CURLOPT_TIMEOUT, timeout);
-	SETOPT(CURLOPT_CONNECTTIMEOUT, timeout < HTTP_CONNECT_TIMEOUT ?
-	    timeout : (long)HTTP_CONNECT_TIMEOUT);
-
-	SETOPT(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	SETOPT(CURLOPT_SSL_VERIFYPEER, o->tls_verify ? 1L : 0L);
-	SETOPT(CURLOPT_SSL_VERIFYHOST, o->tls_verify ? 2L : 0L);
-	if (o->ca_file != NULL)
-		SETOPT(CURLOPT_CAINFO, o->ca_file);
 	if (o->client_cert_file != NULL) {
 		SETOPT(CURLOPT_SSLCERT, o->client_cert_file);
 		SETOPT(CURLOPT_SSLCERTTYPE, "PEM");

@@ -3,6 +3,7 @@
  * mail went, must wait, or can never go. */
 #include "autoconf.h"
 #include "smtp.h"
+#include "curlx.h"
 #include "util.h"
 #include "log.h"
 
@@ -210,13 +211,7 @@ smtp_addr_check(const char *what, const char *addr, int may_be_empty,
 	return 0;
 }
 
-#define SETOPT(opt, val) do {						\
-	if ((rc = curl_easy_setopt(h, (opt), (val))) != CURLE_OK) {	\
-		error = xasprintf("curl_easy_setopt(%s): %s", #opt,	\
-		    curl_easy_strerror(rc));				\
-		goto out;						\
-	}								\
-} while (0)
+#define SETOPT(opt, val)	CURLX_SETOPT(h, rc, error, opt, val)
 
 enum smtp_status
 smtp_send(const struct smtp_params *p, const char *mail_from,
@@ -227,6 +222,7 @@ smtp_send(const struct smtp_params *p, const char *mail_from,
 	struct curl_slist	*rcpts = NULL;
 	struct smtp_trace	 trace;
 	struct smtp_upload	 up;
+	struct curlx_common	 cc;
 	char			 errbuf[CURL_ERROR_SIZE], codestr[4] = "";
 	char			*error = NULL;
 	enum smtp_status	 status = SMTP_TEMPFAIL;
@@ -265,18 +261,17 @@ smtp_send(const struct smtp_params *p, const char *mail_from,
 	}
 	timeout = p->timeout > 0 ? p->timeout : SMTP_TIMEOUT_DEFAULT;
 
-	SETOPT(CURLOPT_ERRORBUFFER, errbuf);
-	SETOPT(CURLOPT_NOSIGNAL, 1L);
-	SETOPT(CURLOPT_URL, p->url);
-	/* Only SMTP: no other scheme through a mistyped URL. */
-#if LIBCURL_VERSION_NUM >= 0x075500
-	SETOPT(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-#else
-	SETOPT(CURLOPT_PROTOCOLS, (long)(CURLPROTO_SMTP | CURLPROTO_SMTPS));
-#endif
-	/* Never through a proxy named in the environment (ALL_PROXY). */
-	SETOPT(CURLOPT_PROXY, "");
-	SETOPT(CURLOPT_TIMEOUT, timeout);
+	memset(&cc, 0, sizeof(cc));
+	cc.url = p->url;
+	cc.protocols = "smtp,smtps";
+	cc.protomask = (long)(CURLPROTO_SMTP | CURLPROTO_SMTPS);
+	cc.timeout = timeout;
+	cc.connect_timeout = SMTP_CONNECT_TIMEOUT;
+	cc.tls_verify = p->tls_verify;
+	cc.ca_file = p->ca_file;
+	cc.errbuf = errbuf;
+	if (curlx_common(h, &cc, &error) == -1)
+		goto out;
 	SETOPT(CURLOPT_SERVER_RESPONSE_TIMEOUT, timeout);
 	/* Close (QUIT) inside curl_easy_perform(), under smtp_progress();
 	 * a kept connection would be closed in curl_easy_cleanup() by an
@@ -286,8 +281,6 @@ smtp_send(const struct smtp_params *p, const char *mail_from,
 	SETOPT(CURLOPT_XFERINFOFUNCTION, smtp_progress);
 	SETOPT(CURLOPT_XFERINFODATA, &trace);
 	SETOPT(CURLOPT_NOPROGRESS, 0L);
-	SETOPT(CURLOPT_CONNECTTIMEOUT, timeout < SMTP_CONNECT_TIMEOUT ?
-	    timeout : (long)SMTP_CONNECT_TIMEOUT);
 
 	/* STARTTLS must succeed or nothing is sent; with "starttls = no"
 	 * no TLS is tried at all (not opportunistic: a certificate error
@@ -295,11 +288,6 @@ smtp_send(const struct smtp_params *p, const char *mail_from,
 	if (!smtps)
 		SETOPT(CURLOPT_USE_SSL, p->starttls ? (long)CURLUSESSL_ALL :
 		    (long)CURLUSESSL_NONE);
-	SETOPT(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	SETOPT(CURLOPT_SSL_VERIFYPEER, p->tls_verify ? 1L : 0L);
-	SETOPT(CURLOPT_SSL_VERIFYHOST, p->tls_verify ? 2L : 0L);
-	if (p->ca_file != NULL)
-		SETOPT(CURLOPT_CAINFO, p->ca_file);
 
 	if (p->username != NULL) {
 		SETOPT(CURLOPT_USERNAME, p->username);
