@@ -124,6 +124,9 @@ while read -r n actor secs; do
 	printf '    step %d  %-28s %4d s   (SOP: %d min)\n' "$n" "$actor" "$secs" "${std[$n]}"
 done
 
+step "cabutctl report: the SOP's records, each step against its standard time"
+ctl report
+
 step "the audit log, and its integrity"
 "$CABUTCTL" -c "$conf" log
 "$CABUTCTL" -c "$conf" log --verify
