@@ -782,7 +782,8 @@ crl_watch(struct process_ctx *p, struct ca_backend *ca, int64_t t,
 	struct store		*s = p->store;
 	const char		*url = watch_url(p, ca);
 	struct rv_data		 d;
-	struct crl		*crl;
+	struct crl		*crl = NULL;	/* parsed and checked once per issuer */
+	char			*crl_issuer = NULL;
 	sqlite3_stmt		*st;
 	unsigned char		*data = NULL;
 	size_t			 len = 0, n = 0, i;
@@ -806,6 +807,11 @@ crl_watch(struct process_ctx *p, struct ca_backend *ca, int64_t t,
 			goto out;
 		if (r == 1)
 			continue;
+		if (crl != NULL && strcmp(crl_issuer, d.issuer) == 0)
+			goto lookup;
+		crl_free(&crl);
+		free(crl_issuer);
+		crl_issuer = NULL;
 		if ((issuer = issuer_cert(s, d.issuer)) == NULL) {
 			details = xasprintf("The CRL at %s cannot be checked: the "
 			    "certificate of its issuer (%s) is not in the registry. "
@@ -835,8 +841,9 @@ crl_watch(struct process_ctx *p, struct ca_backend *ca, int64_t t,
 				goto out;
 			break;
 		}
+		crl_issuer = xstrdup(d.issuer);
+lookup:
 		on = crl_lookup(crl, d.serial, &revoked_at, &reason);
-		crl_free(&crl);
 		if (!on) {
 			rv_clear(&d);
 			continue;
@@ -922,6 +929,8 @@ crl_watch(struct process_ctx *p, struct ca_backend *ca, int64_t t,
 out:
 	free(ids);
 	free(data);
+	crl_free(&crl);
+	free(crl_issuer);
 	free(err);
 	return ret;
 }
